@@ -1,0 +1,324 @@
+"""Seed loader: the source article and the curated YAML records become quads.
+
+Every statement read from the article carries a Web Annotation selector pair (exact quote and
+character offsets) that the loader checks against the article text. Reported statements go to the
+default graph; the author's opinions and contested assertions go to a named graph per claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import yaml
+
+from .errors import QuoteMismatch, SeedError
+from .namespaces import (
+    DCTERMS,
+    OA,
+    OWL,
+    PROV,
+    PSK,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    VOCAB_SCHEMES,
+    WD,
+    XSD,
+    Base,
+    vocab,
+)
+from .ontology import ROOT, classes, properties
+
+SEEDS_DIR = ROOT / "seeds"
+ARTICLE_META = SEEDS_DIR / "article" / "article.yaml"
+CURATED_DIR = SEEDS_DIR / "curated"
+
+N = ox.NamedNode
+
+
+def lit(value: str, lang: str | None = None) -> ox.Literal:
+    return ox.Literal(value, language=lang) if lang else ox.Literal(value)
+
+
+def typed(value: Any, datatype: str) -> ox.Literal:
+    return ox.Literal(str(value), datatype=N(datatype))
+
+
+@dataclass
+class Article:
+    iri: str
+    path: Path
+    text: str
+    meta: dict[str, Any]
+
+    def check_quote(self, file: str, record: str, ev: dict[str, Any]) -> tuple[str, int, int]:
+        """Return (quote, start, end) after verifying the quote equals the text at its offsets."""
+        for key in ("quote", "start", "end"):
+            if key not in ev:
+                raise SeedError(file, record, f"evidence lacks {key!r} (quote, start and end are required)")
+        quote, start, end = ev["quote"], ev["start"], ev["end"]
+        spans = locate(self.text, quote)
+        where = (
+            "; the quote occurs at " + ", ".join(f"[{a}, {b})" for a, b in spans)
+            if spans
+            else "; the quote does not occur in the article"
+        )
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(self.text):
+            raise QuoteMismatch(
+                file, record, f"offsets [{start}, {end}) are not a span of the {len(self.text)}-character article{where}"
+            )
+        found = self.text[start:end]
+        if found != quote:
+            raise QuoteMismatch(
+                file, record, f"quote {quote!r} does not match the article at [{start}, {end}), which reads {found!r}{where}"
+            )
+        return quote, start, end
+
+
+def load_article(base: Base) -> Article:
+    meta = yaml.safe_load(ARTICLE_META.read_text(encoding="utf-8"))
+    path = ARTICLE_META.parent / meta["file"]
+    text = path.read_text(encoding="utf-8")
+    return Article(base.entity(meta["id"]), path, text, meta)
+
+
+def locate(text: str, quote: str) -> list[tuple[int, int]]:
+    """All [start, end) spans where quote occurs in text (a curator's helper: `kg locate`)."""
+    spans, i = [], text.find(quote)
+    while i >= 0:
+        spans.append((i, i + len(quote)))
+        i = text.find(quote, i + 1)
+    return spans
+
+
+@dataclass
+class SeedGraph:
+    """Quads produced from the seeds, with the IRIs they define (for reference checks)."""
+
+    quads: list[ox.Quad] = field(default_factory=list)
+    defined: set[str] = field(default_factory=set)
+
+    def add(self, s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal, g: ox.NamedNode | None = None) -> None:
+        self.quads.append(ox.Quad(s, N(p), o, g or ox.DefaultGraph()))
+
+
+class SeedLoader:
+    def __init__(self, base: Base) -> None:
+        self.base = base
+        self.article = load_article(base)
+        self.out = SeedGraph()
+        self.props = properties()
+        self.classes = classes()
+        self.records: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    # -- references --------------------------------------------------------------------------
+    def ref(self, file: str, record: str, value: Any) -> ox.NamedNode:
+        if not isinstance(value, str) or not value:
+            raise SeedError(file, record, f"expected a reference, got {value!r}")
+        if value.startswith(("http://", "https://")):
+            return N(value)
+        scheme, sep, local = value.partition(":")
+        if sep:
+            if scheme not in VOCAB_SCHEMES:
+                raise SeedError(
+                    file, record, f"unknown vocabulary {scheme!r} in {value!r}; use one of {', '.join(VOCAB_SCHEMES)}"
+                )
+            return N(vocab(scheme, local))
+        if value not in self.records:
+            raise SeedError(file, record, f"reference {value!r} names no curated record")
+        return N(self.base.entity(value))
+
+    def value(self, file: str, record: str, prop: str, raw: Any) -> ox.NamedNode | ox.Literal:
+        info = self.props.get(prop)
+        if info is None:
+            raise SeedError(file, record, f"unknown property {prop!r}: not defined in ontology/psk.ttl")
+        if info.is_object:
+            return self.ref(file, record, raw)
+        if isinstance(raw, dt.date):
+            return typed(raw.isoformat(), XSD + "date")
+        if info.datatype and info.datatype != XSD + "string":
+            return typed(raw, info.datatype)
+        return lit(str(raw))
+
+    # -- evidence ----------------------------------------------------------------------------
+    def evidence(self, node: str, file: str, record: str, ev: dict[str, Any]) -> ox.NamedNode:
+        quote, start, end = self.article.check_quote(file, record, ev)
+        o = self.out
+        evid, qsel, psel = N(node + "/evidence"), N(node + "/evidence/quote"), N(node + "/evidence/position")
+        o.add(evid, RDF + "type", N(OA + "SpecificResource"))
+        o.add(evid, OA + "hasSource", N(self.article.iri))
+        o.add(evid, OA + "hasSelector", qsel)
+        o.add(evid, OA + "hasSelector", psel)
+        o.add(qsel, RDF + "type", N(OA + "TextQuoteSelector"))
+        o.add(qsel, OA + "exact", lit(quote))
+        o.add(qsel, OA + "prefix", lit(self.article.text[max(0, start - 32) : start]))
+        o.add(qsel, OA + "suffix", lit(self.article.text[end : end + 32]))
+        o.add(psel, RDF + "type", N(OA + "TextPositionSelector"))
+        o.add(psel, OA + "start", typed(start, XSD + "nonNegativeInteger"))
+        o.add(psel, OA + "end", typed(end, XSD + "nonNegativeInteger"))
+        return evid
+
+    def statement(
+        self, file: str, record: str, s: ox.NamedNode, p: str, o_: ox.NamedNode | ox.Literal, spec: dict[str, Any]
+    ) -> None:
+        """The fact in the default graph, plus a reified psk:Statement carrying its provenance."""
+        digest = hashlib.sha1(f"{s}|{p}|{o_}|{spec.get('start')}|{spec.get('source')}".encode()).hexdigest()[:16]
+        node = self.base.entity(f"statement/{digest}")
+        st = N(node)
+        self.out.add(s, p, o_)
+        self.out.add(st, RDF + "type", N(PSK + "Statement"))
+        self.out.add(st, RDF + "subject", s)
+        self.out.add(st, RDF + "predicate", N(p))
+        self.out.add(st, RDF + "object", o_)
+        self.out.add(st, PSK + "assertionStatus", N(vocab("assertion-status", "reported")))
+        if "quote" in spec:
+            self.out.add(st, PSK + "source", N(self.article.iri))
+            self.out.add(st, PSK + "evidence", self.evidence(node, file, record, spec))
+        if "source" in spec:
+            self.out.add(st, PSK + "source", self.ref(file, record, spec["source"]))
+        if "quote" not in spec and "source" not in spec:
+            raise SeedError(
+                file, record, f"statement {p.rsplit('#', 1)[-1]} has neither a quote from the article nor a cited source"
+            )
+
+    # -- records -----------------------------------------------------------------------------
+    def read(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        files = []
+        for path in sorted(CURATED_DIR.glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            rel = str(path.relative_to(ROOT))
+            if not isinstance(data, list):
+                raise SeedError(rel, "-", "a curated file must be a YAML list of records")
+            for i, rec in enumerate(data):
+                if not isinstance(rec, dict) or "id" not in rec:
+                    raise SeedError(rel, f"#{i + 1}", "every record needs an 'id'")
+                if rec["id"] in self.records:
+                    raise SeedError(rel, rec["id"], f"duplicate id (also in {self.records[rec['id']][0]})")
+                self.records[rec["id"]] = (rel, rec)
+            files.append((rel, data))
+        author = self.article.meta["author"]
+        self.records.setdefault(self.article.meta["id"], (str(ARTICLE_META.relative_to(ROOT)), {"id": self.article.meta["id"]}))
+        if author not in self.records:
+            raise SeedError(
+                str(ARTICLE_META.relative_to(ROOT)), self.article.meta["id"], f"author {author!r} names no curated record"
+            )
+        return files
+
+    def article_quads(self) -> None:
+        m, a, o = self.article.meta, N(self.article.iri), self.out
+        o.add(a, RDF + "type", N(PSK + m.get("type", "Article")))
+        o.add(a, RDFS + "label", lit(m["title"], "en"))
+        o.add(a, DCTERMS + "title", lit(m["title"], "en"))
+        o.add(a, SCHEMA + "alternativeHeadline", lit(m["subtitle"], "en"))
+        o.add(a, SCHEMA + "genre", lit(m["genre"]))
+        o.add(a, DCTERMS + "language", lit(m["language"]))
+        o.add(a, PSK + "author", N(self.base.entity(m["author"])))
+        o.add(a, PSK + "fileName", lit(self.article.path.name))
+        o.add(a, PSK + "sha256", typed(hashlib.sha256(self.article.path.read_bytes()).hexdigest(), XSD + "hexBinary"))
+        o.add(a, SCHEMA + "text", lit(self.article.text))
+        o.add(a, PSK + "note", lit(m["note"], "en"))
+
+    def entity(self, file: str, rec: dict[str, Any]) -> None:
+        rid = rec["id"]
+        s, o = N(self.base.entity(rid)), self.out
+        if rec.get("type") not in self.classes:
+            raise SeedError(file, rid, f"type {rec.get('type')!r} is not a class of the ontology")
+        if "label" not in rec:
+            raise SeedError(file, rid, "record has no label")
+        o.add(s, RDF + "type", N(PSK + rec["type"]))
+        o.add(s, RDFS + "label", lit(rec["label"], "en"))
+        for alias in rec.get("aliases", []):
+            o.add(s, SKOS + "altLabel", lit(alias, "en"))
+        if "description" in rec:
+            o.add(s, RDFS + "comment", lit(rec["description"], "en"))
+        if "wikidata" in rec:
+            o.add(s, OWL + "sameAs", N(WD + rec["wikidata"]))
+        for key in ("url",):
+            if key in rec:
+                o.add(s, SCHEMA + "url", N(rec[key]))
+        if "publisher" in rec:
+            o.add(s, SCHEMA + "publisher", lit(rec["publisher"]))
+        if "accessed" in rec:
+            o.add(s, PSK + "accessed", typed(rec["accessed"].isoformat(), XSD + "date"))
+        if "note" in rec:
+            o.add(s, PSK + "note", lit(rec["note"], "en"))
+        if "mention" in rec:
+            self.statement(file, rid, N(self.article.iri), SCHEMA + "mentions", s, rec["mention"])
+        for fact in rec.get("facts", []):
+            if "p" not in fact or "o" not in fact:
+                raise SeedError(file, rid, f"fact {fact!r} needs 'p' and 'o'")
+            p = self.props.get(fact["p"])
+            value = self.value(file, rid, fact["p"], fact["o"])
+            assert p is not None
+            self.statement(file, rid, s, p.iri, value, fact)
+
+    def claim(self, file: str, rec: dict[str, Any]) -> None:
+        rid = rec["id"]
+        c, o = N(self.base.entity(rid)), self.out
+        for key in ("label", "status", "claim_type", "quote"):
+            if key not in rec:
+                raise SeedError(file, rid, f"claim has no {key!r}")
+        if rec["status"] not in ("opinion", "contested"):
+            raise SeedError(file, rid, f"claim status must be 'opinion' or 'contested', not {rec['status']!r}")
+        o.add(c, RDF + "type", N(PSK + "Claim"))
+        o.add(c, RDFS + "label", lit(rec["label"], "en"))
+        o.add(c, PSK + "attributedTo", N(self.base.entity(self.article.meta["author"])))
+        o.add(c, PSK + "source", N(self.article.iri))
+        o.add(c, PSK + "evidence", self.evidence(c.value, file, rid, rec))
+        o.add(c, PSK + "assertionStatus", N(vocab("assertion-status", rec["status"])))
+        o.add(c, PSK + "claimType", self.ref(file, rid, "claim-type:" + rec["claim_type"]))
+        for about in rec.get("about", []):
+            o.add(c, PSK + "about", self.ref(file, rid, about))
+        for cause in rec.get("causes", []):
+            o.add(c, PSK + "citesCause", self.ref(file, rid, "factor:" + cause))
+        for src in rec.get("contested_by", []):
+            o.add(c, PSK + "contestedBy", self.ref(file, rid, src))
+        if "note" in rec:
+            o.add(c, PSK + "note", lit(rec["note"], "en"))
+        if rec["status"] == "contested" and not rec.get("contested_by"):
+            raise SeedError(file, rid, "a contested claim must cite the source that contests it (contested_by)")
+        assertions = rec.get("assertions", [])
+        if assertions:
+            g = N(self.base.graph(rid))
+            o.add(c, PSK + "assertionGraph", g)
+            o.add(g, RDF + "type", N(PSK + "ClaimGraph"))
+            o.add(g, PROV + "wasAttributedTo", N(self.base.entity(self.article.meta["author"])))
+            for triple in assertions:
+                if not isinstance(triple, list) or len(triple) != 3:
+                    raise SeedError(file, rid, f"assertion {triple!r} must be [subject, property, object]")
+                s_raw, p_raw, o_raw = triple
+                info = self.props.get(p_raw)
+                if info is None:
+                    raise SeedError(file, rid, f"unknown property {p_raw!r} in assertion")
+                o.add(self.ref(file, rid, s_raw), info.iri, self.value(file, rid, p_raw, o_raw), g)
+
+    def load(self) -> list[ox.Quad]:
+        files = self.read()
+        self.article_quads()
+        for file, records in files:
+            for rec in records:
+                if rec["id"].startswith("claim/"):
+                    self.claim(file, rec)
+                else:
+                    self.entity(file, rec)
+        return self.out.quads
+
+
+def seed_quads(base: Base) -> list[ox.Quad]:
+    """All quads from the article and the curated records."""
+    return SeedLoader(base).load()
+
+
+def iter_claim_graphs(quads: list[ox.Quad]) -> Iterator[str]:
+    seen: set[str] = set()
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in seen:
+            seen.add(q.graph_name.value)
+            yield q.graph_name.value

@@ -1,0 +1,144 @@
+"""Query evaluation in killable worker processes: the hard per-query time limit.
+
+pyoxigraph cannot cancel a running query (aggregates and ORDER BY run to completion), so each query
+is evaluated in a child process that opens the store read-only. When a query overruns its limit the
+child is killed with SIGKILL and replaced in the background; other queries keep running on the other
+children. Results are serialized in the child, so only bytes cross the pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .errors import KGError
+from .sparql import QuerySyntaxError, QueryTimeout, execute, serialize
+
+
+@dataclass
+class Job:
+    store_dir: str
+    query: str
+    fmt: str
+    max_rows: int
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+    substitutions: dict[str, Any] = field(default_factory=dict)
+    base_iri: str | None = None
+
+
+@dataclass
+class Answer:
+    kind: str  # bindings | boolean | graph
+    body: bytes
+    truncated: bool
+    rows: int
+
+
+def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
+    import pyoxigraph as ox
+
+    opened: tuple[str, ox.Store] | None = None
+    while True:
+        try:
+            job: Job | None = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            if opened is None or opened[0] != job.store_dir:
+                opened = (job.store_dir, ox.Store.read_only(job.store_dir))
+            result = execute(
+                opened[1],
+                job.query,
+                max_rows=job.max_rows,
+                default_graph=job.default_graph,
+                named_graphs=job.named_graphs,
+                substitutions=job.substitutions,
+                base_iri=job.base_iri,
+            )
+            fmt = job.fmt
+            if result.kind == "graph" and fmt in ("json", "xml", "csv", "tsv"):
+                fmt = "turtle"
+            elif result.kind != "graph" and fmt not in ("json", "xml", "csv", "tsv"):
+                fmt = "json"
+            body = serialize(result, fmt)
+            rows = len(result.triples) if result.kind == "graph" else len(result.rows)
+            conn.send(("ok", Answer(result.kind, body, result.truncated, rows), fmt))
+        except QuerySyntaxError as exc:
+            conn.send(("syntax", str(exc), None))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent as an evaluation error
+            conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+
+
+class _Child:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child_conn = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child_conn,), daemon=True)
+        self.proc.start()
+        child_conn.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of query worker processes; thread-safe."""
+
+    def __init__(self, size: int = 2) -> None:
+        self._ctx = mp.get_context("spawn")
+        self.size = size
+        self._idle: queue.Queue[_Child] = queue.Queue()
+        for _ in range(size):
+            self._idle.put(_Child(self._ctx))
+        self.killed = 0
+
+    def _replace(self) -> None:
+        self._idle.put(_Child(self._ctx))
+
+    def run(self, job: Job, timeout: float) -> tuple[Answer, str]:
+        """Evaluate job; raises QueryTimeout, QuerySyntaxError or KGError."""
+        deadline = time.monotonic() + timeout
+        try:
+            child = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise QueryTimeout(f"all query workers stayed busy for {timeout:g} s") from None
+        remaining = max(0.01, deadline - time.monotonic())
+        try:
+            child.conn.send(job)
+            if not child.conn.poll(remaining):
+                child.kill()
+                self.killed += 1
+                threading.Thread(target=self._replace, daemon=True).start()
+                raise QueryTimeout(f"query stopped after the {timeout:g} s time limit")
+            status, payload, fmt = child.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            child.kill()
+            threading.Thread(target=self._replace, daemon=True).start()
+            raise KGError("the query worker died while evaluating the query") from None
+        self._idle.put(child)
+        if status == "ok":
+            return payload, fmt
+        if status == "syntax":
+            raise QuerySyntaxError(payload)
+        raise KGError(payload)
+
+    def close(self) -> None:
+        while True:
+            try:
+                child = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                child.conn.send(None)
+            except OSError:
+                pass
+            child.kill()

@@ -1,0 +1,65 @@
+"""The ontology and vocabularies as data: files, property kinds and ranges for the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import OWL, PSK, RDF, RDFS, XSD
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_DIR = ROOT / "ontology"
+ONTOLOGY_FILES = (ONTOLOGY_DIR / "psk.ttl", ONTOLOGY_DIR / "vocabularies.ttl")
+SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
+
+
+def ontology_quads() -> list[ox.Quad]:
+    """Ontology and SKOS vocabularies, as quads in the default graph."""
+    quads: list[ox.Quad] = []
+    for path in ONTOLOGY_FILES:
+        quads.extend(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+    return quads
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    iri: str
+    is_object: bool
+    datatype: str | None  # for datatype properties: the declared xsd range
+
+
+@lru_cache(maxsize=1)
+def properties() -> dict[str, PropertyInfo]:
+    """psk properties by local name, read from the ontology itself."""
+    store = ox.Store()
+    store.extend(ontology_quads())
+    out: dict[str, PropertyInfo] = {}
+    rows = store.query(
+        """SELECT ?p ?kind ?range WHERE {
+             VALUES ?kind { owl:ObjectProperty owl:DatatypeProperty }
+             ?p a ?kind . OPTIONAL { ?p rdfs:range ?range }
+           }""",
+        prefixes={"owl": OWL, "rdfs": RDFS},
+    )
+    for row in rows:
+        iri = row["p"].value
+        if not iri.startswith(PSK):
+            continue
+        is_object = row["kind"].value == OWL + "ObjectProperty"
+        rng = row["range"]
+        datatype = rng.value if (rng is not None and not is_object and rng.value.startswith(XSD)) else None
+        out[iri[len(PSK) :]] = PropertyInfo(iri, is_object, datatype)
+    return out
+
+
+@lru_cache(maxsize=1)
+def classes() -> frozenset[str]:
+    """psk class local names."""
+    return frozenset(
+        q.subject.value[len(PSK) :]
+        for q in ontology_quads()
+        if q.predicate.value == RDF + "type" and q.object.value == OWL + "Class" and q.subject.value.startswith(PSK)
+    )

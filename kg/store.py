@@ -1,0 +1,96 @@
+"""The embedded on-disk Oxigraph store, versioned for atomic writes.
+
+Layout: ``<path>`` is a symlink to ``<path>.versions/<version>``. A build or a load writes a new
+version directory (a fresh store, or a RocksDB checkpoint of the current one), and only when it has
+completed is the symlink replaced, atomically. A failed write deletes its directory and leaves the
+previous version exactly as it was. Readers (server workers) open the version read-only and reopen
+when the symlink target changes; the version name is the dataset version used for caching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import KGError
+
+KEEP_VERSIONS = 2
+
+
+class StoreMissing(KGError):
+    pass
+
+
+class LocalStore:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        self.versions = self.path.with_name(self.path.name + ".versions")
+
+    # -- reading -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.is_symlink() and self.path.resolve().is_dir()
+
+    def version(self) -> str:
+        """The current version name (changes on every build or load)."""
+        try:
+            return os.path.basename(os.readlink(self.path))
+        except OSError as exc:
+            raise StoreMissing(f"no store at {self.path}: run `kg build` first") from exc
+
+    def version_dir(self, version: str | None = None) -> Path:
+        return self.versions / (version or self.version())
+
+    def open_read(self) -> tuple[str, ox.Store]:
+        """Open the current version read-only; returns (version, store)."""
+        version = self.version()
+        return version, ox.Store.read_only(str(self.version_dir(version)))
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.versions.mkdir(parents=True, exist_ok=True)
+        with open(self.versions / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def write(self, fn: Callable[[ox.Store], None], *, from_current: bool) -> str:
+        """Run fn on a new version (empty, or a checkpoint of the current one) and publish it atomically."""
+        with self._lock():
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+            version = f"{stamp}-{uuid.uuid4().hex[:8]}"
+            target = self.versions / version
+            try:
+                if from_current and self.exists():
+                    ox.Store.read_only(str(self.version_dir())).backup(str(target))
+                    store = ox.Store(str(target))
+                else:
+                    store = ox.Store(str(target))
+                fn(store)
+                store.flush()
+                store.optimize()
+                del store
+                tmp_link = self.path.with_name(f".{self.path.name}.{version}.tmp")
+                tmp_link.symlink_to(target.relative_to(self.path.parent))
+                os.replace(tmp_link, self.path)
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            self._prune(keep=version)
+            return version
+
+    def _prune(self, keep: str) -> None:
+        dirs = sorted((d for d in self.versions.iterdir() if d.is_dir()), key=lambda d: d.name)
+        old = [d for d in dirs if d.name != keep][: max(0, len(dirs) - KEEP_VERSIONS)]
+        for d in old:
+            shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,35 @@
+"""The `kg` command: kg's click group plus `serve`, which needs the web app (kg never imports Flask)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from kg.cli import _settings, main
+from kg.errors import KGError
+from kg.store import LocalStore
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--store", "remote", metavar="URL", help="Serve from a remote SPARQL 1.1 endpoint instead of the embedded store.")
+@click.option("--timeout", "query_timeout", default=10.0, show_default=True, help="Hard per-query time limit in seconds.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server (single process).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, remote: str | None, query_timeout: float, dev: bool) -> None:
+    """Serve the SPARQL endpoint, entity pages and dumps (gunicorn)."""
+    s = _settings(ctx)
+    remote = remote or s.remote
+    if not remote and not LocalStore(s.store).exists():
+        click.echo(f"error: {KGError(f'no store at {s.store}: run `kg build` first')}", err=True)
+        sys.exit(1)
+    from .wsgi import run
+
+    config = {"PSK_STORE": s.store, "PSK_BASE": s.base, "PSK_REMOTE": remote, "PSK_QUERY_TIMEOUT": query_timeout}
+    run(config, host=host, port=port, workers=workers, dev=dev)
+
+
+__all__ = ["main"]
