@@ -70,6 +70,7 @@ ACTOR_CLASS = {
     "identity-militias": "ArmedGroup", "external-other-forces": "Organization",
 }  # fmt: skip
 UCDP_VIOLENCE = {"1": "battles", "2": "battles", "3": "violence-against-civilians"}
+UCDP_LABELS = {"1": "State-based violence", "2": "Non-state violence", "3": "One-sided violence"}
 
 # Name variants in conflict data that differ from the curated labels beyond case and punctuation.
 ADMIN1_ALIASES = {
@@ -130,6 +131,7 @@ class EventRow:
     civilian_targeting: bool
     disorder_type: str | None = None
     timestamp: int | None = None
+    type_label: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -256,6 +258,7 @@ def parse_acled(row: dict[str, str], line: int) -> EventRow:
         civilian_targeting=ct is not None,
         disorder_type=_opt(row, "disorder_type"),
         timestamp=_int(row, "timestamp", lo=0),
+        type_label=sub,
     )
 
 
@@ -297,6 +300,7 @@ def parse_ucdp(row: dict[str, str], line: int) -> EventRow:
         notes=_opt(row, "source_headline"),
         sources=_opt(row, "source_article"),
         civilian_targeting=tov == "3",
+        type_label=UCDP_LABELS[tov],
         extra={"conflict_name": _opt(row, "conflict_name") or ""},
     )
 
@@ -397,10 +401,9 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
     def add(p: str, o: str) -> None:
         out.append(f"{s} {iri(p)} {o} .")
 
-    type_label = (ev.sub_event_type or ev.event_type).replace("-", " ")
     add(RDF + "type", iri(PSK + "Incident"))
     where = ev.location or ev.admin1 or ev.country
-    add(RDFS + "label", nt_lit(f"{type_label.capitalize()} in {where}, {ev.date.isoformat()}", lang="en"))
+    add(RDFS + "label", nt_lit(f"{ev.type_label} in {where}, {ev.date.isoformat()}", lang="en"))
     add(PSK + "eventId", nt_lit(ev.event_id))
     add(PSK + "date", nt_lit(ev.date.isoformat(), XSD + "date"))
     if ev.end_date:

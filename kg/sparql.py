@@ -114,6 +114,10 @@ class Result:
     triples: list[ox.Triple] = field(default_factory=list)
     truncated: bool = False
 
+    def records(self) -> list[dict[str, Any]]:
+        """SELECT rows as dicts keyed by variable name (unbound variables map to None)."""
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
 
 def execute(
     store: ox.Store,

@@ -1,0 +1,190 @@
+"""Where the graph lives: the embedded Oxigraph store, or a remote SPARQL 1.1 server.
+
+Both backends answer the same calls: user queries (time-limited, row-capped, serialized bytes),
+structured SELECT/CONSTRUCT for pages with IRIs bound as parameters, dumps, and a dataset version
+used as the cache key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from kg.dumps import DUMP_FORMATS, ensure_dump
+from kg.executor import Answer, Job, QueryPool
+from kg.sparql import Result, execute, serialize
+from kg.store import LocalStore
+
+Bindings = dict[str, ox.NamedNode | ox.Literal]
+
+
+class Backend(Protocol):
+    kind: str
+
+    def version(self) -> str: ...
+
+    def run_query(
+        self,
+        query: str,
+        fmt: str,
+        *,
+        max_rows: int,
+        timeout: float,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+    ) -> tuple[Answer, str]: ...
+
+    def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result: ...
+
+    def dump_stream(self, fmt: str) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """The embedded store: pages query in-process (read-only), user queries run in the killable pool."""
+
+    kind = "embedded"
+
+    def __init__(self, path: str, pool_size: int = 2) -> None:
+        self.store = LocalStore(path)
+        self._pool: QueryPool | None = None
+        self._pool_size = pool_size
+        self._lock = threading.Lock()
+        self._opened: tuple[str, ox.Store] | None = None
+        self._checked = 0.0
+        self._version = ""
+
+    def version(self) -> str:
+        # readlink is a cheap syscall; check at most every 50 ms under load.
+        now = time.monotonic()
+        if now - self._checked > 0.05 or not self._version:
+            self._version = self.store.version()
+            self._checked = now
+        return self._version
+
+    def _store(self) -> ox.Store:
+        version = self.version()
+        opened = self._opened
+        if opened is None or opened[0] != version:
+            with self._lock:
+                if self._opened is None or self._opened[0] != version:
+                    self._opened = (version, ox.Store.read_only(str(self.store.version_dir(version))))
+                opened = self._opened
+        return opened[1]
+
+    @property
+    def pool(self) -> QueryPool:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = QueryPool(self._pool_size)
+        return self._pool
+
+    def run_query(
+        self,
+        query: str,
+        fmt: str,
+        *,
+        max_rows: int,
+        timeout: float,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+    ) -> tuple[Answer, str]:
+        job = Job(
+            str(self.store.version_dir(self.version())),
+            query,
+            fmt,
+            max_rows,
+            default_graph=default_graph,
+            named_graphs=named_graphs,
+        )
+        return self.pool.run(job, timeout)
+
+    def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
+        return execute(self._store(), query, max_rows=max_rows, substitutions=bindings)
+
+    def dump_stream(self, fmt: str) -> Iterator[bytes]:
+        version = self.version()
+        dumps_dir = Path(str(self.store.version_dir(version)) + ".dumps")
+        path = ensure_dump(self._store(), dumps_dir, fmt)
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 16):
+                yield chunk
+
+    def dump_path(self, fmt: str) -> Path:
+        version = self.version()
+        return ensure_dump(self._store(), Path(str(self.store.version_dir(version)) + ".dumps"), fmt)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+class RemoteBackend:
+    """A remote SPARQL 1.1 server (Oxigraph server, Fuseki, Virtuoso, QLever) over the standard protocols."""
+
+    kind = "remote"
+
+    def __init__(self, url: str) -> None:
+        from kg.remote import RemoteStore
+
+        self.remote = RemoteStore(url)
+        self._version = ""
+        self._checked = 0.0
+
+    def version(self) -> str:
+        now = time.monotonic()
+        if now - self._checked > 5 or not self._version:
+            self._version = self.remote.version()
+            self._checked = now
+        return self._version
+
+    def run_query(
+        self,
+        query: str,
+        fmt: str,
+        *,
+        max_rows: int,
+        timeout: float,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+    ) -> tuple[Answer, str]:
+        result = self.remote.execute(
+            query, max_rows=max_rows, timeout=timeout, default_graph=default_graph, named_graphs=named_graphs
+        )
+        if result.kind == "graph" and fmt in ("json", "xml", "csv", "tsv"):
+            fmt = "turtle"
+        elif result.kind != "graph" and fmt not in ("json", "xml", "csv", "tsv"):
+            fmt = "json"
+        rows = len(result.triples) if result.kind == "graph" else len(result.rows)
+        return Answer(result.kind, serialize(result, fmt), result.truncated, rows), fmt
+
+    def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
+        return self.remote.execute(query, max_rows=max_rows, bindings=bindings)
+
+    def dump_stream(self, fmt: str) -> Iterator[bytes]:
+        import zlib
+
+        _media, rdf_format, dataset = DUMP_FORMATS[fmt]
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip container
+        for chunk in self.remote.stream_dump(rdf_format, dataset):
+            data = compressor.compress(chunk)
+            if data:
+                yield data
+        yield compressor.flush()
+
+    def close(self) -> None:
+        pass
+
+
+def make_backend(config: dict[str, Any]) -> Backend:
+    if config.get("PSK_REMOTE"):
+        return RemoteBackend(config["PSK_REMOTE"])
+    return LocalBackend(config["PSK_STORE"], pool_size=int(config.get("PSK_POOL_SIZE", os.cpu_count() or 2)))
