@@ -43,6 +43,14 @@ CURATED_DIR = SEEDS_DIR / "curated"
 N = ox.NamedNode
 
 
+def _display(path: Path) -> str:
+    """A path for error messages: relative to the repository where possible."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def lit(value: str, lang: str | None = None) -> ox.Literal:
     return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
@@ -193,7 +201,7 @@ class SeedLoader:
         files = []
         for path in sorted(CURATED_DIR.glob("*.yaml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-            rel = str(path.relative_to(ROOT))
+            rel = _display(path)
             if not isinstance(data, list):
                 raise SeedError(rel, "-", "a curated file must be a YAML list of records")
             for i, rec in enumerate(data):
@@ -204,10 +212,10 @@ class SeedLoader:
                 self.records[rec["id"]] = (rel, rec)
             files.append((rel, data))
         author = self.article.meta["author"]
-        self.records.setdefault(self.article.meta["id"], (str(ARTICLE_META.relative_to(ROOT)), {"id": self.article.meta["id"]}))
+        self.records.setdefault(self.article.meta["id"], (_display(ARTICLE_META), {"id": self.article.meta["id"]}))
         if author not in self.records:
             raise SeedError(
-                str(ARTICLE_META.relative_to(ROOT)), self.article.meta["id"], f"author {author!r} names no curated record"
+                _display(ARTICLE_META), self.article.meta["id"], f"author {author!r} names no curated record"
             )
         return files
 

@@ -37,7 +37,7 @@ def validate(quads: Iterable[ox.Quad], *, with_ontology: bool = True) -> Report:
     data = _to_rdflib(all_quads)
     shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
     conforms, results_graph, text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="rdfs", abort_on_first=False, allow_warnings=True
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
     )
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     violations = sum(1 for _ in results_graph.subjects(sh.resultSeverity, sh.Violation))

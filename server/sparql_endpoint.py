@@ -86,11 +86,13 @@ def _params() -> tuple[str | None, list[str], list[str]]:
             if "query" in request.args:
                 abort(_error(400, "Bad Request: the query must be in the body of a form POST, not in the URL"))
         elif ctype == "application/sparql-query":
-            charset = request.mimetype_params.get("charset", "utf-8")
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):
+                abort(_error(400, f"Bad Request: a SPARQL query must be sent as UTF-8, not {charset}"))
             try:
-                queries = [request.get_data(cache=False).decode(charset)]
-            except (UnicodeDecodeError, LookupError):
-                abort(_error(400, f"Bad Request: the query body is not valid {charset}"))
+                queries = [request.get_data(cache=False).decode("utf-8")]
+            except UnicodeDecodeError as exc:
+                abort(_error(400, f"Bad Request: the query body is not valid UTF-8 (byte {exc.start})"))
             args = request.args
         else:
             abort(
