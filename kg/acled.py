@@ -443,7 +443,7 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
     for assoc in ev.assoc:
         add(PSK + "associatedActor", iri(rec.actor(assoc, None, out)))
     if ev.fatalities is not None:
-        add(PSK + "fatalities", nt_lit(str(ev.fatalities), XSD + "nonNegativeInteger"))
+        add(PSK + "fatalities", nt_lit(str(ev.fatalities), XSD + "integer"))
     add(PSK + "civilianTargeting", nt_lit("true" if ev.civilian_targeting else "false", XSD + "boolean"))
     if ev.notes:
         add(PSK + "notes", nt_lit(ev.notes))
@@ -561,7 +561,7 @@ def convert(
         triples += [
             f"{iri(record)} {iri(RDF + 'type')} {iri(PSK + 'DataRecord')} .",
             f"{iri(record)} {iri(PSK + 'dataset')} {iri(dataset)} .",
-            f"{iri(record)} {iri(PSK + 'rowNumber')} {nt_lit(str(line), XSD + 'positiveInteger')} .",
+            f"{iri(record)} {iri(PSK + 'rowNumber')} {nt_lit(str(line), XSD + 'integer')} .",
             f"{iri(record)} {iri(RDFS + 'label')} {nt_lit(f'{path.name}, line {line}', lang='en')} .",
         ]
         out.write("\n".join(triples) + "\n")

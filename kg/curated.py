@@ -169,8 +169,8 @@ class SeedLoader:
         o.add(qsel, OA + "prefix", lit(self.article.text[max(0, start - 32) : start]))
         o.add(qsel, OA + "suffix", lit(self.article.text[end : end + 32]))
         o.add(psel, RDF + "type", N(OA + "TextPositionSelector"))
-        o.add(psel, OA + "start", typed(start, XSD + "nonNegativeInteger"))
-        o.add(psel, OA + "end", typed(end, XSD + "nonNegativeInteger"))
+        o.add(psel, OA + "start", typed(start, XSD + "integer"))
+        o.add(psel, OA + "end", typed(end, XSD + "integer"))
         return evid
 
     def statement(
@@ -214,9 +214,7 @@ class SeedLoader:
         author = self.article.meta["author"]
         self.records.setdefault(self.article.meta["id"], (_display(ARTICLE_META), {"id": self.article.meta["id"]}))
         if author not in self.records:
-            raise SeedError(
-                _display(ARTICLE_META), self.article.meta["id"], f"author {author!r} names no curated record"
-            )
+            raise SeedError(_display(ARTICLE_META), self.article.meta["id"], f"author {author!r} names no curated record")
         return files
 
     def article_quads(self) -> None:

@@ -56,7 +56,12 @@ def test_claims_attributing_causes_to_foreign_pressure(path: Path) -> None:
 
 def test_jaffar_express_route(path: Path) -> None:
     (row,) = run(path, "05-jaffar-express-route.rq")
-    assert row == {"originLabel": "Quetta", "originProvince": "Balochistan", "destinationLabel": "Peshawar", "destinationProvince": "Khyber Pakhtunkhwa"}
+    assert row == {
+        "originLabel": "Quetta",
+        "originProvince": "Balochistan",
+        "destinationLabel": "Peshawar",
+        "destinationProvince": "Khyber Pakhtunkhwa",
+    }
 
 
 def test_contested_claims(path: Path) -> None:

@@ -31,13 +31,31 @@ def test_files_parse_with_rdflib_and_oxigraph() -> None:
 
 
 def test_required_classes_exist(onto: rdflib.Graph) -> None:
-    required = ["State", "Province", "ArmedGroup", "Incident", "Grievance", "Place", "City", "Community", "Organization", "Conflict", "Source", "Claim"]
+    required = [
+        "State",
+        "Province",
+        "ArmedGroup",
+        "Incident",
+        "Grievance",
+        "Place",
+        "City",
+        "Community",
+        "Organization",
+        "Conflict",
+        "Source",
+        "Claim",
+    ]
     for name in required:
         assert (rdflib.URIRef(PSK + name), RDF.type, OWL.Class) in onto, name
 
 
 def test_every_term_has_label_and_definition(onto: rdflib.Graph) -> None:
-    terms = [s for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty) for s in onto.subjects(RDF.type, kind) if str(s).startswith(PSK)]
+    terms = [
+        s
+        for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for s in onto.subjects(RDF.type, kind)
+        if str(s).startswith(PSK)
+    ]
     assert len(terms) > 60
     for term in terms:
         assert onto.value(term, RDFS.label) is not None, f"{term} has no rdfs:label"
@@ -45,7 +63,9 @@ def test_every_term_has_label_and_definition(onto: rdflib.Graph) -> None:
 
 
 def test_alignment_to_established_vocabularies(onto: rdflib.Graph) -> None:
-    targets = {str(o) for p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, SKOS.closeMatch) for o in onto.objects(None, p)}
+    targets = {
+        str(o) for p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, SKOS.closeMatch) for o in onto.objects(None, p)
+    }
     for ns in ("https://schema.org/", "http://semanticweb.cs.vu.nl/2009/11/sem/", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/oa#",
                "http://www.opengis.net/ont/geosparql#", "http://www.wikidata.org/prop/direct/", "http://www.w3.org/2006/time#"):  # fmt: skip
         assert any(t.startswith(ns) for t in targets), f"nothing aligned to {ns}"
@@ -56,7 +76,11 @@ def test_event_types_cover_acled(onto: rdflib.Graph) -> None:
     top = set(onto.subjects(SKOS.topConceptOf, scheme))
     acled_top = {c for c in top if onto.value(c, SKOS.notation) is not None}
     assert len(acled_top) == 6
-    subs = {c for c in onto.subjects(SKOS.broader, None) if onto.value(c, SKOS.broader) in acled_top and onto.value(c, SKOS.notation) is not None}
+    subs = {
+        c
+        for c in onto.subjects(SKOS.broader, None)
+        if onto.value(c, SKOS.broader) in acled_top and onto.value(c, SKOS.notation) is not None
+    }
     assert len(subs) == 25
     assert (rdflib.URIRef(VOCAB + "event-type/hijacking"), SKOS.inScheme, scheme) in onto
 
@@ -64,7 +88,16 @@ def test_event_types_cover_acled(onto: rdflib.Graph) -> None:
 def test_grievance_categories(onto: rdflib.Graph) -> None:
     scheme = rdflib.URIRef(VOCAB + "grievance-category")
     names = {str(c).rsplit("/", 1)[-1] for c in onto.subjects(SKOS.inScheme, scheme)}
-    assert {"autonomy", "resource-control", "underdevelopment", "political-repression", "alienation", "poverty", "unemployment", "lack-of-education"} <= names
+    assert {
+        "autonomy",
+        "resource-control",
+        "underdevelopment",
+        "political-repression",
+        "alienation",
+        "poverty",
+        "unemployment",
+        "lack-of-education",
+    } <= names
 
 
 def test_every_shape_has_a_message() -> None:

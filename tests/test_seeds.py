@@ -61,15 +61,16 @@ def test_named_entities_of_the_article(store: ox.Store, rid: str, label: str) ->
     iri = BASE.entity(rid)
     assert ask(store, f'ASK {{ <{iri}> rdfs:label "{label}"@en ; a ?t }}')
     # every named entity is evidenced by a mention in the article
-    assert ask(store, f"ASK {{ ?st rdf:subject ?a ; rdf:predicate schema:mentions ; rdf:object <{iri}> ; psk:evidence ?e }}") or rid.startswith(
-        "province/islamabad"
-    )
+    assert ask(
+        store, f"ASK {{ ?st rdf:subject ?a ; rdf:predicate schema:mentions ; rdf:object <{iri}> ; psk:evidence ?e }}"
+    ) or rid.startswith("province/islamabad")
 
 
 def test_jaffar_express_sub_events(store: ox.Store) -> None:
     rows = list(
         store.query(
-            "SELECT ?type WHERE { ?e psk:subEventOf ?h ; psk:eventType ?type . ?h rdfs:label 'Jaffar Express hijacking'@en }", prefixes=PREFIXES
+            "SELECT ?type WHERE { ?e psk:subEventOf ?h ; psk:eventType ?type . ?h rdfs:label 'Jaffar Express hijacking'@en }",
+            prefixes=PREFIXES,
         )
     )
     types = {r["type"].value.rsplit("/", 1)[-1] for r in rows}
@@ -94,7 +95,10 @@ def test_opinions_are_claims_in_named_graphs_not_facts(store: ox.Store) -> None:
     # the contested "Punjab houses Islamabad" is only in a claim graph
     islamabad, punjab = BASE.entity("city/islamabad"), BASE.entity("province/punjab")
     assert not ask(store, f"ASK {{ <{islamabad}> psk:locatedIn <{punjab}> }}")
-    assert ask(store, f"ASK {{ ?c psk:assertionGraph ?g ; psk:assertionStatus st:contested . GRAPH ?g {{ <{islamabad}> psk:locatedIn <{punjab}> }} }}")
+    assert ask(
+        store,
+        f"ASK {{ ?c psk:assertionGraph ?g ; psk:assertionStatus st:contested . GRAPH ?g {{ <{islamabad}> psk:locatedIn <{punjab}> }} }}",
+    )
     # causal opinions live in claim graphs
     assert not ask(store, "ASK { ?x psk:drivenBy fa:foreign-pressure }")
     assert ask(store, "ASK { GRAPH ?g { ?x psk:drivenBy fa:foreign-pressure } }")

@@ -20,7 +20,11 @@ from kg.store import LocalStore
 def content(store: LocalStore) -> set[str]:
     """All quads except the VoID modification time."""
     _v, s = store.open_read()
-    return {str(q) for q in s if "dcterms/modified" not in str(q.predicate) and "http://purl.org/dc/terms/modified" not in str(q.predicate)}
+    return {
+        str(q)
+        for q in s
+        if "dcterms/modified" not in str(q.predicate) and "http://purl.org/dc/terms/modified" not in str(q.predicate)
+    }
 
 
 def test_rebuild_is_idempotent(tmp_path: Path) -> None:
@@ -42,7 +46,14 @@ def test_failed_build_leaves_previous_store_intact(tmp_path: Path, monkeypatch: 
     def broken(base: Base) -> list[ox.Quad]:
         quads = original(base)
         bad = ox.NamedNode(base.entity("province/nowhere"))
-        return [*quads, ox.Quad(bad, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("https://w3id.org/pakistan-security-kg/ontology#Province"))]
+        return [
+            *quads,
+            ox.Quad(
+                bad,
+                ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                ox.NamedNode("https://w3id.org/pakistan-security-kg/ontology#Province"),
+            ),
+        ]
 
     monkeypatch.setattr(build_module, "assemble", broken)
     with pytest.raises(ValidationFailed, match="A Province must belong to exactly one State"):
@@ -51,7 +62,9 @@ def test_failed_build_leaves_previous_store_intact(tmp_path: Path, monkeypatch: 
     assert content(store) == before
 
     def crash(target: ox.Store) -> None:
-        target.add(ox.Quad(ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/p"), ox.Literal("half-written")))
+        target.add(
+            ox.Quad(ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/p"), ox.Literal("half-written"))
+        )
         raise OSError("disk full")
 
     with pytest.raises(OSError):
@@ -61,7 +74,12 @@ def test_failed_build_leaves_previous_store_intact(tmp_path: Path, monkeypatch: 
     assert [d.name for d in store.versions.iterdir() if d.is_dir()] == [v1]
 
 
-EXPORTS = [("turtle", ox.RdfFormat.TURTLE, "turtle"), ("ntriples", ox.RdfFormat.N_TRIPLES, "nt"), ("jsonld", ox.RdfFormat.JSON_LD, "json-ld"), ("rdfxml", ox.RdfFormat.RDF_XML, "xml")]
+EXPORTS = [
+    ("turtle", ox.RdfFormat.TURTLE, "turtle"),
+    ("ntriples", ox.RdfFormat.N_TRIPLES, "nt"),
+    ("jsonld", ox.RdfFormat.JSON_LD, "json-ld"),
+    ("rdfxml", ox.RdfFormat.RDF_XML, "xml"),
+]
 
 
 @pytest.mark.parametrize("name,fmt,rdflib_fmt", EXPORTS, ids=[e[0] for e in EXPORTS])
@@ -76,7 +94,9 @@ def test_graph_exports_reparse_isomorphic(seed_store: Path, name: str, fmt: ox.R
     assert isomorphic(exported, reference)
 
 
-@pytest.mark.parametrize("fmt,rdflib_fmt", [(ox.RdfFormat.TRIG, "trig"), (ox.RdfFormat.N_QUADS, "nquads")], ids=["trig", "nquads"])
+@pytest.mark.parametrize(
+    "fmt,rdflib_fmt", [(ox.RdfFormat.TRIG, "trig"), (ox.RdfFormat.N_QUADS, "nquads")], ids=["trig", "nquads"]
+)
 def test_dataset_exports_keep_claim_graphs(seed_store: Path, fmt: ox.RdfFormat, rdflib_fmt: str) -> None:
     _v, store = LocalStore(seed_store).open_read()
     data = store.dump(format=fmt)
@@ -86,7 +106,9 @@ def test_dataset_exports_keep_claim_graphs(seed_store: Path, fmt: ox.RdfFormat, 
     claim_graphs = {g for g in graphs if "/graph/claim/" in g}
     assert len(claim_graphs) == sum(1 for _ in store.named_graphs()) >= 10
     for g in claim_graphs:
-        triples = (ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+        triples = (
+            ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))
+        )
         original = rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         assert len(original) > 0
         assert isomorphic(ds.graph(rdflib.URIRef(g)), original)

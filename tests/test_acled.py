@@ -1,0 +1,196 @@
+"""Conflict-data loading: ACLED and UCDP GED rows onto the ontology, transactional and idempotent."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.acled import ACLED_COLUMNS, load_files
+from kg.config import Settings
+from kg.errors import LoadError
+from kg.namespaces import PREFIXES, Base
+from kg.store import LocalStore
+from kg.validate import validate
+
+from .conftest import FIXTURES
+
+BASE = Base()
+ACLED = FIXTURES / "acled_small.csv"
+
+
+@pytest.fixture
+def store(seed_store: Path, tmp_path: Path) -> LocalStore:
+    """A private copy of the seed store."""
+    target = tmp_path / "store"
+    src = LocalStore(seed_store)
+    LocalStore(target).write(lambda s: s.extend(src.open_read()[1]), from_current=False)
+    return LocalStore(target)
+
+
+def settings(store: LocalStore) -> Settings:
+    return Settings(store=str(store.path))
+
+
+def quads(store: LocalStore) -> set[str]:
+    return {str(q) for q in store.open_read()[1] if "terms/modified" not in q.predicate.value}
+
+
+def ask(store: LocalStore, q: str) -> bool:
+    return bool(store.open_read()[1].query(q, prefixes=PREFIXES))
+
+
+def rows() -> list[dict[str, str]]:
+    with open(ACLED, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write(path: Path, data: list[dict[str, str]], columns: list[str] = ACLED_COLUMNS) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(data)
+    return path
+
+
+def test_rows_become_incidents_reconciled_with_seed_entities(store: LocalStore) -> None:
+    report = load_files("acled", [ACLED], settings(store))
+    assert report.rows == 4 and not report.skipped
+    e = BASE.entity
+    # "Baluchistan" and "KP" reconcile with the curated provinces; actor names with curated actors
+    assert ask(
+        store,
+        f"ASK {{ <{e('incident/acled-syn0001')}> psk:province <{e('province/balochistan')}> ; psk:perpetrator <{e('group/baloch-liberation-army')}> ; psk:target <{e('org/pakistan-armed-forces')}> }}",
+    )
+    assert ask(
+        store,
+        f"ASK {{ <{e('incident/acled-syn0003')}> psk:province <{e('province/khyber-pakhtunkhwa')}> ; psk:perpetrator <{e('group/tehrik-i-taliban-pakistan')}> ; psk:target <{e('org/pakistani-security-forces')}> }}",
+    )
+    # dataset's own IDs, SKOS event types, fatalities, coordinates
+    assert ask(
+        store,
+        f"""ASK {{ <{e("incident/acled-syn0001")}> psk:eventId "SYN0001" ; psk:eventType et:remote-explosive-landmine-ied , et:explosions-remote-violence ;
+                                psk:fatalities "3"^^xsd:integer ; psk:date "2025-01-05"^^xsd:date ; psk:place ?p . ?p geo:hasGeometry/geo:asWKT ?wkt }}""",
+    )
+    # provenance names the file and the row
+    assert ask(
+        store,
+        f"""ASK {{ <{e("incident/acled-syn0002")}> psk:source ?r . ?r psk:rowNumber "3"^^xsd:integer ;
+                                psk:dataset/psk:fileName "acled_small.csv" }}""",
+    )
+    # new actors are minted with their ACLED actor type
+    assert ask(
+        store,
+        "ASK { ?a rdfs:label 'Unidentified Armed Group (Pakistan)'@en ; a psk:ArmedGroup ; psk:interactionType <https://w3id.org/pakistan-security-kg/vocab/inter/political-militias> }",
+    )
+
+
+def test_loaded_store_still_conforms_to_shapes(store: LocalStore) -> None:
+    load_files("acled", [ACLED], settings(store))
+    _v, s = store.open_read()
+    report = validate(s.quads_for_pattern(None, None, None, ox.DefaultGraph()), with_ontology=False)
+    assert report.conforms, report.text
+
+
+def test_reloading_changes_nothing(store: LocalStore) -> None:
+    load_files("acled", [ACLED], settings(store))
+    first = quads(store)
+    load_files("acled", [ACLED], settings(store))
+    assert quads(store) == first
+
+
+def test_revised_row_replaces_the_earlier_values(store: LocalStore, tmp_path: Path) -> None:
+    load_files("acled", [ACLED], settings(store))
+    data = rows()
+    data[0]["fatalities"] = "5"
+    load_files("acled", [write(tmp_path / "revised.csv", data)], settings(store))
+    values = [
+        r["f"].value
+        for r in store.open_read()[1].query(
+            f"SELECT ?f WHERE {{ <{BASE.entity('incident/acled-syn0001')}> psk:fatalities ?f }}", prefixes=PREFIXES
+        )
+    ]
+    assert values == ["5"]
+
+
+@pytest.mark.parametrize(
+    "column,value,message",
+    [
+        ("fatalities", "many", "'many' is not an integer"),
+        ("event_date", "2025-13-45", "is not a date"),
+        ("sub_event_type", "Armed clash", "is not a sub-event type of 'Violence against civilians'"),
+        ("latitude", "123.4", "outside -90..90"),
+        ("year", "2024", "does not match event_date"),
+        ("inter1", "9", "is not an ACLED inter code"),
+        ("actor1", "", "is empty but required"),
+    ],
+)
+def test_bad_row_names_file_line_column_and_changes_nothing(
+    store: LocalStore, tmp_path: Path, column: str, value: str, message: str
+) -> None:
+    version, before = store.version(), quads(store)
+    data = rows()
+    data[1][column] = value
+    path = write(tmp_path / "bad.csv", data)
+    with pytest.raises(LoadError) as err:
+        load_files("acled", [path], settings(store))
+    text = str(err.value)
+    assert str(path) in text and "line 3" in text and f"column {column!r}" in text and message in text
+    assert store.version() == version and quads(store) == before
+
+
+def test_skip_invalid_reports_every_skipped_row(store: LocalStore, tmp_path: Path) -> None:
+    data = rows()
+    data[0]["fatalities"] = "-1"
+    data[2]["event_type"] = "Earthquake"
+    report = load_files("acled", [write(tmp_path / "mixed.csv", data)], settings(store), skip_invalid=True)
+    assert report.rows == 2
+    assert len(report.skipped) == 2
+    assert "line 2" in report.skipped[0] and "'fatalities'" in report.skipped[0]
+    assert "line 4" in report.skipped[1] and "'event_type'" in report.skipped[1]
+    assert ask(store, f"ASK {{ <{BASE.entity('incident/acled-syn0002')}> a psk:Incident }}")
+    assert not ask(store, f"ASK {{ <{BASE.entity('incident/acled-syn0001')}> a psk:Incident }}")
+
+
+def test_header_must_be_acled_export_order(store: LocalStore, tmp_path: Path) -> None:
+    cols = list(ACLED_COLUMNS)
+    cols[1], cols[2] = cols[2], cols[1]
+    path = write(tmp_path / "order.csv", rows(), columns=cols)
+    with pytest.raises(LoadError, match=r"line 1, column 'year': columns are not in ACLED export order"):
+        load_files("acled", [path], settings(store))
+    short = tmp_path / "short.csv"
+    short.write_text(",".join(ACLED_COLUMNS[:-1]) + "\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="header lacks column"):
+        load_files("acled", [short], settings(store))
+
+
+def test_duplicate_event_id_and_ragged_row(store: LocalStore, tmp_path: Path) -> None:
+    data = rows()
+    data[1]["event_id_cnty"] = data[0]["event_id_cnty"]
+    with pytest.raises(LoadError, match="line 3.*SYN0001 already appears on line 2"):
+        load_files("acled", [write(tmp_path / "dup.csv", data)], settings(store))
+    ragged = tmp_path / "ragged.csv"
+    shutil.copy(ACLED, ragged)
+    with open(ragged, "a", encoding="utf-8") as fh:
+        fh.write("SYN0009,2025-01-01,2025\n")
+    with pytest.raises(LoadError, match="line 6: has 3 fields; the header has 31"):
+        load_files("acled", [ragged], settings(store))
+
+
+def test_ucdp_ged_rows(store: LocalStore) -> None:
+    report = load_files("ucdp", [FIXTURES / "ucdp_small.csv"], settings(store))
+    assert report.rows == 2
+    e = BASE.entity
+    assert ask(
+        store,
+        f"""ASK {{ <{e("incident/ucdp-ged900001")}> psk:province <{e("province/balochistan")}> ; psk:eventId "GED900001" ;
+                                psk:perpetrator ?a ; psk:target <{e("group/baloch-liberation-army")}> ; psk:endDate "2025-01-06"^^xsd:date ;
+                                psk:eventType et:battles }}""",
+    )
+    assert ask(
+        store,
+        f"ASK {{ <{e('incident/ucdp-ged900002')}> psk:province <{e('province/khyber-pakhtunkhwa')}> ; psk:perpetrator <{e('group/tehrik-i-taliban-pakistan')}> }}",
+    )
