@@ -170,7 +170,7 @@ def test_header_must_be_acled_export_order(store: LocalStore, tmp_path: Path) ->
 def test_duplicate_event_id_and_ragged_row(store: LocalStore, tmp_path: Path) -> None:
     data = rows()
     data[1]["event_id_cnty"] = data[0]["event_id_cnty"]
-    with pytest.raises(LoadError, match="line 3.*SYN0001 already appears on line 2"):
+    with pytest.raises(LoadError, match=r"line 3.*SYN0001 already appears on line 2"):
         load_files("acled", [write(tmp_path / "dup.csv", data)], settings(store))
     ragged = tmp_path / "ragged.csv"
     shutil.copy(ACLED, ragged)
