@@ -110,8 +110,11 @@ class RemoteStore:
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
         bindings: Bindings | None = None,
+        base_iri: str | None = None,
     ) -> Result:
         info = analyze(query, Limits(max_bytes=10_000_000, max_depth=256))
+        if base_iri and not re.search(r"^\s*BASE\b", query, flags=re.IGNORECASE | re.MULTILINE):
+            query = f"BASE <{base_iri}>\n{query}"
         if bindings:
             query = bind_values(query, bindings)
         extra = [("default-graph-uri", g) for g in default_graph or []] + [("named-graph-uri", g) for g in named_graphs or []]

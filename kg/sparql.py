@@ -102,6 +102,24 @@ def analyze(query: str, limits: Limits) -> QueryInfo:
     return QueryInfo(form, max_depth)
 
 
+def select_star_order(query: str) -> list[str] | None:
+    """For SELECT *, the variables in order of first appearance (pyoxigraph sorts them); else None."""
+    tokens = [
+        (m.lastgroup, m.group()) for m in _TOKEN.finditer(query) if m.lastgroup not in ("comment",) and not m.group().isspace()
+    ]
+    for i, (kind, text) in enumerate(tokens):
+        if kind == "word" and text.upper() == "SELECT":
+            rest = [t for t in tokens[i + 1 : i + 4] if not (t[0] == "word" and t[1].upper() in ("DISTINCT", "REDUCED"))]
+            if rest and rest[0][1] == "*":
+                order: list[str] = []
+                for k, t in tokens[i + 1 :]:
+                    if k == "var" and t[1:] not in order:
+                        order.append(t[1:])
+                return order
+            return None
+    return None
+
+
 # -- results ------------------------------------------------------------------------------------
 
 
@@ -147,13 +165,19 @@ def execute(
         return Result("boolean", boolean=bool(res))
     if isinstance(res, ox.QuerySolutions):
         variables = [v.value for v in res.variables]
+        star = select_star_order(query)
+        order = [variables.index(v) for v in star if v in variables] if star else []
+        if star and len(order) == len(variables):
+            variables = [variables[i] for i in order]
+        else:
+            order = list(range(len(variables)))
         rows: list[list[Any]] = []
         truncated = False
         for sol in res:
             if len(rows) >= max_rows:
                 truncated = True
                 break
-            rows.append([sol[i] for i in range(len(variables))])
+            rows.append([sol[i] for i in order])
         return Result("bindings", variables=variables, rows=rows, truncated=truncated)
     triples: list[ox.Triple] = []
     truncated = False
@@ -198,15 +222,52 @@ def term_json(term: Any) -> dict[str, str]:
     return {"type": "literal", "value": str(term)}
 
 
+_NUMERIC = {XSD + "integer": re.compile(r"[+-]?\d+$"), XSD + "decimal": re.compile(r"[+-]?\d*\.\d+$")}
+
+
+def _lexical(term: Any) -> str:
+    """The lexical form for CSV/TSV; doubles in XSD canonical form (Oxigraph prints 1.0E6 as 1000000)."""
+    if isinstance(term, ox.Literal) and term.datatype.value in (XSD + "double", XSD + "float"):
+        try:
+            number = float(term.value)
+        except ValueError:
+            return term.value
+        if number != number or number in (float("inf"), float("-inf")):
+            return {"nan": "NaN", "inf": "INF", "-inf": "-INF"}[str(number)]
+        mantissa, _, exponent = f"{number:.15E}".partition("E")
+        mantissa = mantissa.rstrip("0")
+        mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
+        return f"{mantissa}E{int(exponent)}"
+    return term.value
+
+
 def _csv_field(value: str) -> str:
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
-def _tsv_term(term: Any) -> str:
+def _csv_cell(term: Any) -> str:
     if term is None:
         return ""
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return _csv_field(_lexical(term))
+
+
+def _tsv_term(term: Any) -> str:
+    """Turtle syntax, with the short forms for numbers and booleans where they round-trip."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal) and not term.language:
+        dt = term.datatype.value
+        pattern = _NUMERIC.get(dt)
+        if pattern is not None and pattern.match(term.value):
+            return term.value
+        if dt in (XSD + "double",):
+            return _lexical(term)
+        if dt == XSD + "boolean" and term.value in ("true", "false"):
+            return term.value
     return str(term).replace("\t", "\\t")
 
 
@@ -227,7 +288,7 @@ def serialize_bindings(result: Result, fmt: str) -> bytes:
         buf = io.StringIO()
         buf.write(",".join(result.variables) + "\r\n")
         for row in result.rows:
-            buf.write(",".join("" if t is None else _csv_field(t.value) for t in row) + "\r\n")
+            buf.write(",".join(_csv_cell(t) for t in row) + "\r\n")
         return buf.getvalue().encode()
     if fmt == "tsv":
         buf = io.StringIO()

@@ -38,6 +38,7 @@ class Backend(Protocol):
         timeout: float,
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
+        base_iri: str | None = None,
     ) -> tuple[Answer, str]: ...
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result: ...
@@ -96,6 +97,7 @@ class LocalBackend:
         timeout: float,
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
+        base_iri: str | None = None,
     ) -> tuple[Answer, str]:
         job = Job(
             str(self.store.version_dir(self.version())),
@@ -104,6 +106,7 @@ class LocalBackend:
             max_rows,
             default_graph=default_graph,
             named_graphs=named_graphs,
+            base_iri=base_iri,
         )
         return self.pool.run(job, timeout)
 
@@ -155,9 +158,10 @@ class RemoteBackend:
         timeout: float,
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
+        base_iri: str | None = None,
     ) -> tuple[Answer, str]:
         result = self.remote.execute(
-            query, max_rows=max_rows, timeout=timeout, default_graph=default_graph, named_graphs=named_graphs
+            query, max_rows=max_rows, timeout=timeout, default_graph=default_graph, named_graphs=named_graphs, base_iri=base_iri
         )
         if result.kind == "graph" and fmt in ("json", "xml", "csv", "tsv"):
             fmt = "turtle"

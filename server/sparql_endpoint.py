@@ -152,7 +152,8 @@ def run_query(query: str, fmt: str, default_graphs: list[str], named_graphs: lis
     backend = ctx["backend"]
     limits = _limits()
     version = backend.version()
-    key = ResultCache.key(version, query, fmt, tuple(default_graphs), tuple(named_graphs), limits.max_rows)
+    base_iri = request.base_url  # relative IRIs in queries resolve against the endpoint
+    key = ResultCache.key(version, query, fmt, tuple(default_graphs), tuple(named_graphs), limits.max_rows, base_iri)
     cache: ResultCache = ctx["cache"]
     hit = cache.get(key)
     if hit is not None:
@@ -165,6 +166,7 @@ def run_query(query: str, fmt: str, default_graphs: list[str], named_graphs: lis
         timeout=limits.timeout,
         default_graph=default_graphs or None,
         named_graphs=named_graphs or None,
+        base_iri=base_iri,
     )
     headers = {"X-SPARQL-Rows": str(answer.rows)}
     if answer.truncated:
