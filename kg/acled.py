@@ -419,7 +419,8 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
     if ev.admin1:
         parent = rec.province(ev.admin1, state, out)
         add(PSK + "province", iri(parent))
-    scope = slugify(ev.admin1 or ev.country)
+    # place IRIs hang off the reconciled province, so "Baluchistan" and "Balochistan" rows share them
+    scope = parent.rsplit("/", 1)[-1]
     for level in (ev.admin2, ev.admin3):
         if level:
             parent = rec.place(level, "District", parent, scope, out)

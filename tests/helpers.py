@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stdout.read().decode() if proc.stdout else ''}")
+            raise RuntimeError(f"server exited with {proc.returncode}")
         try:
             requests.get(url, timeout=1)
             return
@@ -53,12 +54,16 @@ class Server:
             str(self.port),
             *args,
         ]
+        # Logs go to a file: an unread pipe fills up and blocks the server.
+        self.log = tempfile.NamedTemporaryFile(prefix="psk-server-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         wait_http(self.url + "/healthz", self.proc)
 
     def stop(self) -> None:
+        self.log.close()
+        os.unlink(self.log.name)
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -78,7 +83,7 @@ class OxigraphServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
