@@ -1,0 +1,94 @@
+"""The `kg` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from .conftest import FIXTURES
+
+
+def kg(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PSK_STORE": str(store)}
+    return subprocess.run(
+        [sys.executable, "-c", "from server.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "store"
+    result = kg(path, "build")
+    assert result.returncode == 0, result.stderr
+    assert "validating" in result.stderr and "published version" in result.stderr
+    return path
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = kg(tmp_path / "nothing", "query", "ASK {}")
+    assert result.returncode == 1
+    assert "run `kg build` first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_query_output_formats(store: Path) -> None:
+    q = "SELECT ?label WHERE { ?g a psk:ArmedGroup ; rdfs:label ?label } ORDER BY ?label"
+    table = kg(store, "query", q)
+    assert table.returncode == 0 and "Baloch Liberation Army" in table.stdout and "(4 rows)" in table.stderr
+    data = json.loads(kg(store, "query", "--format", "json", q).stdout)
+    assert data["results"]["bindings"][0]["label"]["value"] == "Afghan Taliban"
+    rows = list(csv.reader(io.StringIO(kg(store, "query", "--format", "csv", q).stdout)))
+    assert rows[0] == ["label"] and len(rows) == 5
+    ttl = kg(store, "query", "--format", "turtle", "CONSTRUCT { ?s a psk:Province } WHERE { ?s a psk:Province }").stdout
+    assert len(rdflib.Graph().parse(data=ttl, format="turtle")) == 4
+    from_file = kg(store, "query", "-f", str(Path(__file__).parent.parent / "server" / "examples" / "05-jaffar-express-route.rq"))
+    assert "Quetta" in from_file.stdout
+
+
+def test_bad_query_reports_position(store: Path) -> None:
+    result = kg(store, "query", "SELECT * WHERE { ?s ?p }")
+    assert result.returncode == 1 and "error at 1:" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "fmt,rdflib_fmt",
+    [("turtle", "turtle"), ("ntriples", "nt"), ("jsonld", "json-ld"), ("rdfxml", "xml"), ("trig", "trig"), ("nquads", "nquads")],
+)
+def test_export(store: Path, tmp_path: Path, fmt: str, rdflib_fmt: str) -> None:
+    out = tmp_path / f"export.{fmt}"
+    assert kg(store, "export", "--format", fmt, "-o", str(out)).returncode == 0
+    if fmt in ("trig", "nquads"):
+        ds = rdflib.Dataset()
+        ds.parse(out, format=rdflib_fmt)
+        assert len({str(g.identifier) for g in ds.graphs() if "/graph/claim/" in str(g.identifier)}) >= 10
+    else:
+        assert len(rdflib.Graph().parse(out, format=rdflib_fmt)) > 4000
+
+
+def test_stats_validate_locate(store: Path) -> None:
+    stats = json.loads(kg(store, "stats").stdout)
+    assert stats["classes"]["Claim"] == 29 and stats["named_graphs"] >= 10
+    assert "conforms" in kg(store, "validate").stdout
+    assert "conforms" in kg(store, "validate", "--from-store").stdout
+    located = kg(store, "locate", "traveling from Quetta to Peshawar")
+    assert located.returncode == 0 and "start: " in located.stdout
+    assert kg(store, "locate", "not in the article at all").returncode == 1
+
+
+def test_load_reports_bad_rows(store: Path, tmp_path: Path) -> None:
+    lines = (FIXTURES / "acled_small.csv").read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], lines[1].replace("2025-01-05", "5 Janvier 2025")]) + "\n", encoding="utf-8")
+    result = kg(store, "load", "acled", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}, line 2, column 'event_date'" in result.stderr
+    skipped = kg(store, "load", "acled", "--skip-invalid", str(bad), str(FIXTURES / "acled_small.csv"))
+    assert skipped.returncode == 0
+    assert "skipped: " in skipped.stderr and "loaded 4 rows" in skipped.stdout and "1 skipped" in skipped.stdout
