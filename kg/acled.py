@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +30,7 @@ import pyoxigraph as ox
 from .build import refresh_void
 from .config import Settings
 from .errors import KGError, LoadError
-from .namespaces import DCTERMS, GEO, PROV, PSK, RDF, RDFS, SCHEMA, SKOS, XSD, Base, slugify, vocab
+from .namespaces import DCTERMS, GEO, PSK, RDF, RDFS, SCHEMA, SKOS, XSD, Base, slugify, vocab
 from .store import LocalStore
 
 ACLED_COLUMNS = [
@@ -83,11 +84,53 @@ ADMIN1_ALIASES = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def norm(name: str) -> str:
     """Normalize a name for reconciliation: lower case, no punctuation, single spaces."""
     text = re.sub(r"\(\d{4}-\d{0,4}\)", "", name)  # ACLED's "(2018-)" tenure suffixes
     text = re.sub(r"[^\w\s]", " ", text.lower().replace("-", " "))
     return " ".join(text.split())
+
+
+# Every predicate the converters can emit (VoID's property list is updated from these after a load).
+LOADER_PREDICATES = [
+    RDF + "type",
+    RDFS + "label",
+    SKOS + "altLabel",
+    DCTERMS + "modified",
+    SCHEMA + "latitude",
+    SCHEMA + "longitude",
+    SCHEMA + "keywords",
+    GEO + "hasGeometry",
+    GEO + "asWKT",
+] + [
+    PSK + p
+    for p in (
+        "eventId",
+        "date",
+        "endDate",
+        "timePrecision",
+        "eventType",
+        "country",
+        "province",
+        "place",
+        "locatedIn",
+        "geoPrecision",
+        "perpetrator",
+        "target",
+        "associatedActor",
+        "fatalities",
+        "civilianTargeting",
+        "notes",
+        "sourceName",
+        "source",
+        "dataset",
+        "rowNumber",
+        "fileName",
+        "sha256",
+        "interactionType",
+    )
+]  # fmt: skip  (psk:source entails prov:wasDerivedFrom)
 
 
 def nt_lit(value: str, datatype: str | None = None, lang: str | None = None) -> str:
@@ -192,6 +235,11 @@ def _float(row: dict[str, str], col: str, lo: float, hi: float) -> float | None:
 
 def _date(row: dict[str, str], col: str) -> dt.date:
     raw = _req(row, col)
+    if len(raw) == 10 and raw[4] == "-":
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
         try:
             return dt.datetime.strptime(raw, fmt).date()
@@ -318,6 +366,7 @@ class Reconciler:
         self.states: dict[str, str] = {}
         self.actors: dict[str, str] = {}
         self.with_geometry: set[str] = set()
+        self._seen_actors: dict[str, str] = {}
         if store is not None:
             self._index(store)
 
@@ -367,6 +416,13 @@ class Reconciler:
         return s
 
     def actor(self, name: str, inter: str | None, out: list[str]) -> str:
+        cached = self._seen_actors.get(name)
+        if cached is not None:
+            return cached
+        self._seen_actors[name] = found = self._actor(name, inter, out)
+        return found
+
+    def _actor(self, name: str, inter: str | None, out: list[str]) -> str:
         candidates = [norm(name)]
         if ":" in name:  # ACLED's "BLA: Baloch Liberation Army"
             abbr, _, full = name.partition(":")
@@ -456,7 +512,6 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
         stamp = dt.datetime.fromtimestamp(ev.timestamp, dt.UTC).replace(tzinfo=None).isoformat()
         add(DCTERMS + "modified", nt_lit(stamp, XSD + "dateTime"))
     add(PSK + "source", iri(record))
-    add(PROV + "wasDerivedFrom", iri(record))
     return inc, out
 
 
@@ -572,6 +627,92 @@ def convert(
         bar.close()
 
 
+def _event_ids(kind: str, paths: list[Path], base: Base) -> set[str]:
+    """Incident IRIs of the events in the files (a cheap pre-pass, used only when revising earlier loads)."""
+    column = "event_id_cnty" if kind == "acled" else "id"
+    out: set[str] = set()
+    for path in paths:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                raw = (row.get(column) or "").strip()
+                if raw:
+                    event_id = raw if kind == "acled" else f"GED{raw}"
+                    out.add(base.entity(f"incident/{kind}-{event_id.lower()}"))
+    return out
+
+
+def _remove_stale(store: ox.Store, events: set[str]) -> None:
+    """Remove earlier statements about events being reloaded, so a revised row replaces its old values."""
+    for e in events:
+        for q in list(store.quads_for_pattern(ox.NamedNode(e), None, None, ox.DefaultGraph())):
+            store.remove(q)
+
+
+def _convert_all(
+    kind: str,
+    paths: list[Path],
+    base: Base,
+    rec: Reconciler,
+    out: IO[str],
+    skip_invalid: bool,
+    report: LoadReport,
+    events: set[str],
+) -> None:
+    for path in paths:
+        convert(kind, path, base, rec, out, skip_invalid=skip_invalid, report=report, events=events)
+
+
+def _pipelined_load(
+    kind: str, paths: list[Path], base: Base, rec: Reconciler, store: ox.Store, skip_invalid: bool, report: LoadReport
+) -> None:
+    """Convert in a forked child while this process bulk-loads its N-Triples from a pipe: both cores work.
+
+    The target is a fresh store version, so an error in either process only discards that version.
+    """
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    result_recv, result_send = ctx.Pipe(duplex=False)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: convert and stream
+        code = 0
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "w", encoding="utf-8", buffering=1 << 20) as out:
+                child_report = LoadReport()
+                try:
+                    _convert_all(kind, paths, base, rec, out, skip_invalid, child_report, set())
+                    result_send.send(("ok", child_report))
+                except LoadError as exc:
+                    result_send.send(("error", (exc.file, exc.line, exc.column, str(exc))))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which discards the version
+            result_send.send(("crash", f"{type(exc).__name__}: {exc}"))
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    load_error: str | None = None
+    with os.fdopen(read_fd, "rb", buffering=1 << 20) as pipe:
+        try:
+            store.bulk_load(input=pipe, format=ox.RdfFormat.N_TRIPLES)
+        except (SyntaxError, OSError) as exc:
+            load_error = str(exc)
+            pipe.read()  # drain, so the child can finish and report
+    os.waitpid(pid, 0)
+    status, payload = result_recv.recv() if result_recv.poll(5) else ("crash", "the converter process died")
+    if status == "error":
+        file, line, column, message = payload
+        err = LoadError(file, line, column, "")
+        err.args = (message,)
+        raise err
+    if status != "ok":
+        raise KGError(f"loading failed: {payload}")
+    if load_error:
+        raise KGError(f"loading failed while writing the store: {load_error}")
+    report.rows, report.quads, report.skipped = payload.rows, payload.quads, payload.skipped
+
+
 def load_files(
     kind: str, paths: list[Path], settings: Settings, *, skip_invalid: bool = False, into: str | None = None
 ) -> LoadReport:
@@ -580,35 +721,39 @@ def load_files(
         raise KGError(f"unknown dataset kind {kind!r}")
     base = settings.iris
     report = LoadReport()
-    events: set[str] = set()
-    local = LocalStore(settings.store)
     if into:
-        from .remote import RemoteStore
+        return _load_remote(kind, paths, base, into, skip_invalid, report)
+    local = LocalStore(settings.store)
+    if not local.exists():
+        raise KGError(f"no store at {settings.store}: run `kg build` first")
+    _v, current = local.open_read()
+    rec = Reconciler(base, current)
+    revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
+    del current
 
-        remote = RemoteStore(into)
-        rec = Reconciler(base, remote.snapshot_for_reconciliation())
-    else:
-        if not local.exists():
-            raise KGError(f"no store at {settings.store}: run `kg build` first")
-        _v, current = local.open_read()
-        rec = Reconciler(base, current)
+    def apply(store: ox.Store) -> None:
+        if revising:
+            _remove_stale(store, _event_ids(kind, paths, base))
+        _pipelined_load(kind, paths, base, rec, store, skip_invalid, report)
+        refresh_void(base, store, new_predicates=LOADER_PREDICATES)
+
+    # no full compaction after a load: RocksDB compacts in the background, and a load should cost what it adds
+    report.version = local.write(apply, from_current=True, optimize=False)
+    return report
+
+
+def _load_remote(kind: str, paths: list[Path], base: Base, into: str, skip_invalid: bool, report: LoadReport) -> LoadReport:
+    """Remote stores: convert everything to a temporary file first, then send it with the Graph Store Protocol."""
+    from .remote import RemoteStore
+
+    remote = RemoteStore(into, base)
+    rec = Reconciler(base, remote.snapshot_for_reconciliation())
+    events: set[str] = set()
     fd, tmp_name = tempfile.mkstemp(prefix="psk-load-", suffix=".nt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for path in paths:
-                convert(kind, path, base, rec, out, skip_invalid=skip_invalid, report=report, events=events)
-        if into:
-            remote.replace_subjects_and_load(events, Path(tmp_name))
-            return report
-
-        def apply(store: ox.Store) -> None:
-            stale = [q for e in events for q in store.quads_for_pattern(ox.NamedNode(e), None, None, ox.DefaultGraph())]
-            for q in stale:
-                store.remove(q)
-            store.bulk_load(path=tmp_name, format=ox.RdfFormat.N_TRIPLES)
-            refresh_void(base, store)
-
-        report.version = local.write(apply, from_current=True)
+            _convert_all(kind, paths, base, rec, out, skip_invalid, report, events)
+        remote.replace_subjects_and_load(events, Path(tmp_name))
         return report
     finally:
         os.unlink(tmp_name)

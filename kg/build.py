@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 
 import pyoxigraph as ox
@@ -22,21 +23,26 @@ def assemble(base: Base) -> list[ox.Quad]:
     return ontology_quads() + seed_quads(base)
 
 
-def void_quads(base: Base, store: ox.Store) -> list[ox.Quad]:
-    """A VoID description of the dataset, with counts taken from the store (excluding itself)."""
+def _count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
+
+
+def void_quads(base: Base, store: ox.Store, properties: set[str] | None = None) -> list[ox.Quad]:
+    """A VoID description of the dataset, with counts taken from the store (excluding the description itself).
+
+    properties: the predicates in use, when known (loads pass the previous list plus what they added);
+    otherwise they are found by a full scan.
+    """
     ds = ox.NamedNode(base.dataset)
-
-    def count(q: str) -> int:
-        return int(next(iter(store.query(q)))["n"].value)
-
     n = ox.NamedNode
+    named = sum(1 for g in store.named_graphs() for _ in store.quads_for_pattern(None, None, None, g))
+    if properties is None:
+        properties = {r["p"].value for r in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}  # type: ignore[union-attr]
     stats = {
-        "triples": count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
-        "entities": count(
-            f'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base.entity("")}")) }}'
-        ),
-        "classes": count("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
-        "properties": count("SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }"),
+        "triples": len(store) - named,
+        "entities": _count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type }"),
+        "classes": _count(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
+        "properties": len(properties),
     }
     quads = [
         ox.Quad(ds, n(RDF + "type"), n(VOID + "Dataset")),
@@ -50,17 +56,41 @@ def void_quads(base: Base, store: ox.Store) -> list[ox.Quad]:
         ox.Quad(ds, n(VOID + "uriSpace"), ox.Literal(base.entity(""))),
         ox.Quad(ds, n(VOID + "vocabulary"), n(PSK.rstrip("#"))),
         ox.Quad(ds, n(PSK + "softwareVersion"), ox.Literal(__version__)),
+        ox.Quad(ds, n(PSK + "namedGraphTriples"), ox.Literal(str(named), datatype=n(XSD + "integer"))),
     ]
     for key, value in stats.items():
         quads.append(ox.Quad(ds, n(VOID + key), ox.Literal(str(value), datatype=n(XSD + "integer"))))
+    for prop in sorted(properties):
+        part = n(base.dataset + "/property/" + hashlib.sha1(prop.encode()).hexdigest()[:12])
+        quads.append(ox.Quad(ds, n(VOID + "propertyPartition"), part))
+        quads.append(ox.Quad(part, n(VOID + "property"), n(prop)))
     return quads
 
 
-def refresh_void(base: Base, store: ox.Store) -> None:
+def _description(base: Base, store: ox.Store) -> list[ox.Quad]:
+    """The current VoID description: the dataset node and its property partitions."""
     ds = ox.NamedNode(base.dataset)
-    for q in list(store.quads_for_pattern(ds, None, None, ox.DefaultGraph())):
+    parts = [q.object for q in store.quads_for_pattern(ds, ox.NamedNode(VOID + "propertyPartition"), None, ox.DefaultGraph())]
+    out = list(store.quads_for_pattern(ds, None, None, ox.DefaultGraph()))
+    for part in parts:
+        out.extend(store.quads_for_pattern(part, None, None, ox.DefaultGraph()))  # type: ignore[arg-type]
+    return out
+
+
+def refresh_void(base: Base, store: ox.Store, new_predicates: list[str] | None = None) -> None:
+    """Recompute the VoID description. With new_predicates (after a load), the property list is the
+    previous one plus those of new_predicates now present, instead of a full scan."""
+    old = _description(base, store)
+    properties: set[str] | None = None
+    if new_predicates is not None:
+        previous = {q.object.value for q in old if q.predicate.value == VOID + "property"}
+        if previous:
+            properties = previous | {
+                p for p in new_predicates if next(store.quads_for_pattern(None, ox.NamedNode(p), None), None) is not None
+            }
+    for q in old:
         store.remove(q)
-    store.extend(void_quads(base, store))
+    store.extend(void_quads(base, store, properties))
 
 
 def build(store: LocalStore, base: Base, *, validate: bool = True, progress: Progress | None = None) -> str:

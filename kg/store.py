@@ -64,7 +64,7 @@ class LocalStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def write(self, fn: Callable[[ox.Store], None], *, from_current: bool) -> str:
+    def write(self, fn: Callable[[ox.Store], None], *, from_current: bool, optimize: bool = True) -> str:
         """Run fn on a new version (empty, or a checkpoint of the current one) and publish it atomically."""
         with self._lock():
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
@@ -78,7 +78,8 @@ class LocalStore:
                     store = ox.Store(str(target))
                 fn(store)
                 store.flush()
-                store.optimize()
+                if optimize:
+                    store.optimize()
                 del store
                 tmp_link = self.path.with_name(f".{self.path.name}.{version}.tmp")
                 tmp_link.symlink_to(target.relative_to(self.path.parent))
