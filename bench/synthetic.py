@@ -9,7 +9,16 @@ from pathlib import Path
 
 from kg.acled import ACLED_COLUMNS, ACLED_TYPES
 
-ADMIN1 = ["Balochistan", "Baluchistan", "Khyber Pakhtunkhwa", "KP", "Punjab", "Sindh", "Islamabad Capital Territory", "Gilgit-Baltistan"]
+ADMIN1 = [
+    "Balochistan",
+    "Baluchistan",
+    "Khyber Pakhtunkhwa",
+    "KP",
+    "Punjab",
+    "Sindh",
+    "Islamabad Capital Territory",
+    "Gilgit-Baltistan",
+]
 ACTORS = [
     ("BLA: Baloch Liberation Army", "2"),
     ("TTP: Tehreek-i-Taliban Pakistan", "2"),
@@ -32,7 +41,7 @@ def generate(path: Path, rows: int, seed: int = 1) -> Path:
             date = start + dt.timedelta(days=rng.randrange(2900))
             event_type, sub = rng.choice(types)
             a1, i1 = rng.choice(ACTORS)
-            a2, i2 = rng.choice(ACTORS + [("", "0")])
+            a2, i2 = rng.choice([*ACTORS, ("", "0")])
             admin1 = rng.choice(ADMIN1)
             district = f"Synthetic District {rng.randrange(60)}"
             location = f"Synthetic Town {rng.randrange(2000)}"

@@ -96,7 +96,7 @@ class QueryPool:
     def __init__(self, size: int = 2) -> None:
         self._ctx = mp.get_context("spawn")
         self.size = size
-        self._idle: queue.Queue[_Child] = queue.Queue()
+        self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()  # LIFO: the warmest worker (caches) goes first
         for _ in range(size):
             self._idle.put(_Child(self._ctx))
         self.killed = 0

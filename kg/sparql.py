@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -66,14 +67,22 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class QueryInfo:
     form: str
     depth: int
 
 
 def analyze(query: str, limits: Limits) -> QueryInfo:
-    """Check a query against the public-endpoint rules; return its form (SELECT/ASK/...)."""
+    """Check a query against the public-endpoint rules; return its form (SELECT/ASK/...).
+
+    Results are memoized (queries repeat: page loads, dashboards, benchmarks); rejections are not.
+    """
+    return _analyze(query, limits)
+
+
+@lru_cache(maxsize=4096)
+def _analyze(query: str, limits: Limits) -> QueryInfo:
     size = len(query.encode("utf-8"))
     if size > limits.max_bytes:
         raise QueryRejected(f"query is {size} bytes; the limit is {limits.max_bytes} bytes", status=413)
@@ -104,6 +113,8 @@ def analyze(query: str, limits: Limits) -> QueryInfo:
 
 def select_star_order(query: str) -> list[str] | None:
     """For SELECT *, the variables in order of first appearance (pyoxigraph sorts them); else None."""
+    if "*" not in query:
+        return None
     tokens = [
         (m.lastgroup, m.group()) for m in _TOKEN.finditer(query) if m.lastgroup not in ("comment",) and not m.group().isspace()
     ]

@@ -158,7 +158,7 @@ def run_query(query: str, fmt: str, default_graphs: list[str], named_graphs: lis
     hit = cache.get(key)
     if hit is not None:
         return hit
-    analyze(query, limits)
+    analyze(query, limits)  # memoized: free when the caller already checked this query
     answer, used = backend.run_query(
         query,
         fmt,

@@ -28,6 +28,7 @@ def run(config: dict[str, Any], *, host: str, port: int, workers: int, dev: bool
                 "timeout": timeout,
                 "graceful_timeout": 10,
                 "backlog": 2048,
+                "keepalive": 30,
                 "accesslog": "-",
                 "errorlog": "-",
             }

@@ -77,17 +77,22 @@ class Server:
 class OxigraphServer:
     """The real Oxigraph SPARQL server (PyPI `oxigraph`) on a free 127.0.0.1 port."""
 
-    def __init__(self, location: Path) -> None:
+    def __init__(self, location: Path, mode: str = "serve") -> None:
         exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+            [exe, mode, "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_http(self.url + "/query?query=ASK%7B%7D", self.proc)
+
+    @classmethod
+    def read_only(cls, location: Path) -> OxigraphServer:
+        """`oxigraph serve-read-only` on an existing store directory (as the benchmarks use it)."""
+        return cls(location, mode="serve-read-only")
 
     def stop(self) -> None:
         try:

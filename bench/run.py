@@ -1,0 +1,182 @@
+"""Benchmarks (not tests): load rate against pyoxigraph's raw bulk load, and query latency/throughput over
+HTTP side by side with Oxigraph server on the same store.
+
+    python -m bench.run --sizes 10000,100000            # add 1000000 for the full run
+    python -m bench.run --sizes 10000 --skip-http
+
+Targets (from the project's issues): loads >= 0.8x raw bulk-load rate; heavy queries p50 <= 1.1x Oxigraph
+server; entity lookups >= 1500 req/s at one connection on 2 cores; repeated queries faster than Oxigraph.
+Results are printed and written to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.acled import load_files
+from kg.build import build
+from kg.config import Settings
+from kg.namespaces import PREFIXES, Base
+from kg.store import LocalStore
+from tests.helpers import OxigraphServer, Server
+
+from .synthetic import generate
+
+PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+HEAVY = {
+    "per-province-year": """SELECT ?province ?year (COUNT(?i) AS ?n) (SUM(?f) AS ?deaths) WHERE {
+        ?i a psk:Incident ; psk:province ?province ; psk:date ?d ; psk:fatalities ?f . BIND(YEAR(?d) AS ?year) }
+        GROUP BY ?province ?year ORDER BY ?province ?year""",
+    "per-event-type": """SELECT ?type (COUNT(?i) AS ?n) WHERE { ?i a psk:Incident ; psk:eventType ?type } GROUP BY ?type ORDER BY DESC(?n)""",
+    "top-perpetrators": """SELECT ?actor (COUNT(?i) AS ?n) WHERE { ?i psk:perpetrator ?actor ; psk:civilianTargeting true }
+        GROUP BY ?actor ORDER BY DESC(?n) LIMIT 10""",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, url: str) -> None:
+        parsed = urllib.parse.urlparse(url)
+        self.conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
+
+    def query(self, path: str, query: str, accept: str = "application/sparql-results+json") -> bytes:
+        body = urllib.parse.urlencode({"query": PROLOGUE + query})
+        self.conn.request(
+            "POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+        )
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{path} answered {resp.status}: {data[:300]!r}")
+        return data
+
+
+def measure(client: Client, path: str, queries: list[str]) -> dict[str, float]:
+    latencies = []
+    start = time.perf_counter()
+    for q in queries:
+        t = time.perf_counter()
+        client.query(path, q)
+        latencies.append(time.perf_counter() - t)
+    total = time.perf_counter() - start
+    return {
+        "n": len(queries),
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "req_per_s": len(queries) / total,
+    }
+
+
+def bench_load(size: int, work: Path) -> dict[str, Any]:
+    csv_path = generate(work / f"acled-{size}.csv", size)
+    store = LocalStore(work / "store")
+    build(store, Base())
+    t = time.perf_counter()
+    report = load_files("acled", [csv_path], Settings(store=str(store.path)))
+    load_s = time.perf_counter() - t
+    _v, s = store.open_read()
+    nt = work / "all.nt"
+    s.dump(str(nt), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    raw_dir = work / "raw"
+    raw = ox.Store(str(raw_dir))
+    t = time.perf_counter()
+    raw.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+    raw_s = time.perf_counter() - t
+    raw_quads = len(raw)
+    del raw
+    shutil.rmtree(raw_dir)
+    nt.unlink()
+    return {
+        "rows": report.rows,
+        "quads_loaded": report.quads,
+        "load_s": load_s,
+        "rows_per_s": report.rows / load_s,
+        "quads_per_s": report.quads / load_s,
+        "raw_bulk_load_s": raw_s,
+        "raw_quads": raw_quads,
+        "raw_quads_per_s": raw_quads / raw_s,
+        "ratio_to_raw": (report.quads / load_s) / (raw_quads / raw_s),
+    }
+
+
+def bench_http(size: int, work: Path, repeats: int) -> dict[str, Any]:
+    store = LocalStore(work / "store")
+    ours = Server({"PSK_STORE": str(store.path), "PSK_QUERY_TIMEOUT": "600"}, "--workers", "2", "--timeout", "600")
+    oxi = OxigraphServer.read_only(store.version_dir())
+    rng = random.Random(7)
+    lookups = [
+        f"SELECT ?p ?o WHERE {{ <{Base().entity(f'incident/acled-syn{rng.randrange(1, size + 1)}')}> ?p ?o }}"
+        for _ in range(2000)
+    ]
+    out: dict[str, Any] = {}
+    try:
+        a, b = Client(ours.url), Client(oxi.url)
+        for name, q in HEAVY.items():
+            # first run per server warms caches of the OS and the store; we report p50/p95 of distinct runs,
+            # so our result cache is defeated with a varying comment
+            variants = [f"{q}\n# run {i}" for i in range(repeats)]
+            out[f"heavy:{name}"] = {"ours": measure(a, "/sparql", variants), "oxigraph": measure(b, "/query", variants)}
+            repeated = [q] * max(repeats, 20)
+            out[f"repeated:{name}"] = {"ours": measure(a, "/sparql", repeated), "oxigraph": measure(b, "/query", repeated)}
+        out["entity-lookup"] = {"ours": measure(a, "/sparql", lookups), "oxigraph": measure(b, "/query", lookups)}
+    finally:
+        ours.stop()
+        oxi.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "python": sys.version.split()[0], "sizes": {}}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        with tempfile.TemporaryDirectory(prefix=f"psk-bench-{size}-") as tmp:
+            work = Path(tmp)
+            print(f"== {size} incidents", flush=True)
+            entry: dict[str, Any] = {"load": bench_load(size, work)}
+            ld = entry["load"]
+            print(
+                f"load: {ld['rows_per_s']:.0f} rows/s, {ld['quads_per_s']:.0f} quads/s; raw bulk load {ld['raw_quads_per_s']:.0f} quads/s;"
+                f" ratio {ld['ratio_to_raw']:.2f} (target >= 0.8)",
+                flush=True,
+            )
+            if not args.skip_http:
+                entry["http"] = bench_http(size, work, args.repeats)
+                for name, pair in entry["http"].items():
+                    o, x = pair["ours"], pair["oxigraph"]
+                    print(
+                        f"{name:32s} ours p50 {o['p50_ms']:8.2f} ms p95 {o['p95_ms']:8.2f} ms {o['req_per_s']:8.0f} req/s | "
+                        f"oxigraph p50 {x['p50_ms']:8.2f} ms p95 {x['p95_ms']:8.2f} ms {x['req_per_s']:8.0f} req/s | p50 ratio {o['p50_ms'] / x['p50_ms']:.2f}",
+                        flush=True,
+                    )
+            results["sizes"][size] = entry
+    out_dir = Path(__file__).parent / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
