@@ -51,18 +51,28 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Client:
-    """One keep-alive HTTP connection."""
+    """One keep-alive HTTP connection (reopened if the server closes it)."""
 
     def __init__(self, url: str) -> None:
         parsed = urllib.parse.urlparse(url)
-        self.conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        self.reconnects = 0
 
     def query(self, path: str, query: str, accept: str = "application/sparql-results+json") -> bytes:
         body = urllib.parse.urlencode({"query": PROLOGUE + query})
-        self.conn.request(
-            "POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
-        )
-        resp = self.conn.getresponse()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+        for attempt in range(3):
+            try:
+                self.conn.request("POST", path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                break
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+                self.reconnects += 1
+                if attempt == 2:
+                    raise
         data = resp.read()
         if resp.status != 200:
             raise RuntimeError(f"{path} answered {resp.status}: {data[:300]!r}")

@@ -104,7 +104,7 @@ def build(store: LocalStore, base: Base, *, validate: bool = True, progress: Pro
 
     def fill(target: ox.Store) -> None:
         say(f"loading {len(quads)} quads into a new store version")
-        target.extend(quads)
+        target.bulk_extend(quads)
         refresh_void(base, target)
 
     version = store.write(fill, from_current=False)

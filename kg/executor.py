@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .errors import KGError
-from .sparql import QuerySyntaxError, QueryTimeout, execute, serialize
+from .sparql import QuerySyntaxError, QueryTimeout, Result, execute, fit_format, serialize
 
 
 @dataclass
@@ -38,6 +38,13 @@ class Answer:
     body: bytes
     truncated: bool
     rows: int
+
+    @classmethod
+    def of(cls, result: Result, fmt: str) -> tuple[Answer, str]:
+        """Serialize a result in fmt, or in the form's default when fmt does not fit (Turtle for graphs, JSON otherwise)."""
+        fmt = fit_format(result.kind, fmt)
+        rows = len(result.triples) if result.kind == "graph" else len(result.rows)
+        return cls(result.kind, serialize(result, fmt), result.truncated, rows), fmt
 
 
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
@@ -63,14 +70,8 @@ def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
                 substitutions=job.substitutions,
                 base_iri=job.base_iri,
             )
-            fmt = job.fmt
-            if result.kind == "graph" and fmt in ("json", "xml", "csv", "tsv"):
-                fmt = "turtle"
-            elif result.kind != "graph" and fmt not in ("json", "xml", "csv", "tsv"):
-                fmt = "json"
-            body = serialize(result, fmt)
-            rows = len(result.triples) if result.kind == "graph" else len(result.rows)
-            conn.send(("ok", Answer(result.kind, body, result.truncated, rows), fmt))
+            answer, fmt = Answer.of(result, job.fmt)
+            conn.send(("ok", answer, fmt))
         except QuerySyntaxError as exc:
             conn.send(("syntax", str(exc), None))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as an evaluation error

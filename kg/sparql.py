@@ -348,6 +348,13 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: str) -> bytes:
     return ox.serialize(items, **kwargs) or b""
 
 
+def fit_format(kind: str, fmt: str) -> str:
+    """fmt if it suits the result kind; else the default (Turtle for graphs, SPARQL JSON for bindings/boolean)."""
+    if kind == "graph":
+        return fmt if fmt in GRAPH_FORMATS else "turtle"
+    return fmt if fmt in RESULT_FORMATS else "json"
+
+
 def serialize(result: Result, fmt: str) -> bytes:
     if result.kind == "graph":
         return serialize_triples(result.triples, fmt)

@@ -91,7 +91,11 @@ class LocalStore:
             return version
 
     def _prune(self, keep: str) -> None:
-        dirs = sorted((d for d in self.versions.iterdir() if d.is_dir()), key=lambda d: d.name)
-        old = [d for d in dirs if d.name != keep][: max(0, len(dirs) - KEEP_VERSIONS)]
+        """Keep the newest KEEP_VERSIONS versions (the current one always); drop older ones and their dumps."""
+        versions = sorted(
+            (d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith(".dumps")), key=lambda d: d.name
+        )
+        old = [d for d in versions if d.name != keep][: max(0, len(versions) - KEEP_VERSIONS)]
         for d in old:
             shutil.rmtree(d, ignore_errors=True)
+            shutil.rmtree(d.with_name(d.name + ".dumps"), ignore_errors=True)

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.dumps import DUMP_FORMATS, ensure_dump
 from kg.executor import Answer, Job, QueryPool
-from kg.sparql import Result, execute, serialize
+from kg.sparql import Result, execute
 from kg.store import LocalStore
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
@@ -114,16 +114,12 @@ class LocalBackend:
         return execute(self._store(), query, max_rows=max_rows, substitutions=bindings)
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
-        version = self.version()
-        dumps_dir = Path(str(self.store.version_dir(version)) + ".dumps")
+        """The gzip dump of the current version, written beside it on first request, streamed from disk."""
+        dumps_dir = Path(str(self.store.version_dir(self.version())) + ".dumps")
         path = ensure_dump(self._store(), dumps_dir, fmt)
         with open(path, "rb") as fh:
             while chunk := fh.read(1 << 16):
                 yield chunk
-
-    def dump_path(self, fmt: str) -> Path:
-        version = self.version()
-        return ensure_dump(self._store(), Path(str(self.store.version_dir(version)) + ".dumps"), fmt)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -163,12 +159,7 @@ class RemoteBackend:
         result = self.remote.execute(
             query, max_rows=max_rows, timeout=timeout, default_graph=default_graph, named_graphs=named_graphs, base_iri=base_iri
         )
-        if result.kind == "graph" and fmt in ("json", "xml", "csv", "tsv"):
-            fmt = "turtle"
-        elif result.kind != "graph" and fmt not in ("json", "xml", "csv", "tsv"):
-            fmt = "json"
-        rows = len(result.triples) if result.kind == "graph" else len(result.rows)
-        return Answer(result.kind, serialize(result, fmt), result.truncated, rows), fmt
+        return Answer.of(result, fmt)
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
         return self.remote.execute(query, max_rows=max_rows, bindings=bindings)

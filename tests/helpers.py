@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-W3C = ROOT.parent / "shared" / "w3c-sparql-tests"
+W3C = Path(os.environ.get("PSK_W3C_TESTS") or ROOT.parent / "shared" / "w3c-sparql-tests")
 
 
 def free_port() -> int:

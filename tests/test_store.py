@@ -112,3 +112,16 @@ def test_dataset_exports_keep_claim_graphs(seed_store: Path, fmt: ox.RdfFormat, 
         original = rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         assert len(original) > 0
         assert isomorphic(ds.graph(rdflib.URIRef(g)), original)
+
+
+def test_old_versions_and_their_dumps_are_pruned(tmp_path: Path) -> None:
+    from kg.dumps import ensure_dump
+
+    store = LocalStore(tmp_path / "store")
+    v1 = build(store, Base())
+    ensure_dump(store.open_read()[1], Path(str(store.version_dir(v1)) + ".dumps"), "nt")
+    v2 = build(store, Base())
+    v3 = build(store, Base())
+    names = sorted(d.name for d in store.versions.iterdir() if d.is_dir())
+    assert names == [v2, v3]
+    assert store.version() == v3
