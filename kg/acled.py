@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -134,7 +135,9 @@ LOADER_PREDICATES = [
 
 
 def nt_lit(value: str, datatype: str | None = None, lang: str | None = None) -> str:
-    esc = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    esc = value
+    if "\\" in esc or '"' in esc or "\n" in esc or "\r" in esc:
+        esc = esc.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     if lang:
         return f'"{esc}"@{lang}'
     if datatype and datatype != XSD + "string":
@@ -143,6 +146,12 @@ def nt_lit(value: str, datatype: str | None = None, lang: str | None = None) -> 
 
 
 def iri(value: str) -> str:
+    return f"<{value}>"
+
+
+@lru_cache(maxsize=256)
+def _pred(value: str) -> str:
+    """iri() for the few constant predicates and classes of the converters (cached: called per triple)."""
     return f"<{value}>"
 
 
@@ -455,7 +464,7 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
     s = iri(inc)
 
     def add(p: str, o: str) -> None:
-        out.append(f"{s} {iri(p)} {o} .")
+        out.append(f"{s} {_pred(p)} {o} .")
 
     add(RDF + "type", iri(PSK + "Incident"))
     where = ev.location or ev.admin1 or ev.country
@@ -592,7 +601,7 @@ def convert(
     bar = _progress(path)
     seen_ids: dict[str, int] = {}
     for line, row in _rows(path, columns, exact=(kind == "acled")):
-        if bar is not None:
+        if bar is not None and not bar.disable:
             bar.update(sum(len(v) + 1 for v in row.values()))  # approximate bytes read
         try:
             if "__arity__" in row:
@@ -714,9 +723,17 @@ def _pipelined_load(
 
 
 def load_files(
-    kind: str, paths: list[Path], settings: Settings, *, skip_invalid: bool = False, into: str | None = None
+    kind: str,
+    paths: list[Path],
+    settings: Settings,
+    *,
+    skip_invalid: bool = False,
+    into: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
     """Load ACLED ("acled") or UCDP GED ("ucdp") files; all-or-nothing across the files."""
+    say = progress or (lambda _msg: None)
+    started = time.monotonic()
     if kind not in ("acled", "ucdp"):
         raise KGError(f"unknown dataset kind {kind!r}")
     base = settings.iris
@@ -733,9 +750,15 @@ def load_files(
 
     def apply(store: ox.Store) -> None:
         if revising:
+            say("removing earlier statements about the events being reloaded")
             _remove_stale(store, _event_ids(kind, paths, base))
+        say("checking rows and bulk-loading them into a new store version")
         _pipelined_load(kind, paths, base, rec, store, skip_invalid, report)
+        say(
+            f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
+        )
         refresh_void(base, store, new_predicates=LOADER_PREDICATES)
+        say(f"publishing after {time.monotonic() - started:.1f} s")
 
     # no full compaction after a load: RocksDB compacts in the background, and a load should cost what it adds
     report.version = local.write(apply, from_current=True, optimize=False)

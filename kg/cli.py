@@ -226,7 +226,14 @@ def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: b
 
     s = _settings(ctx)
     try:
-        report = load_files(kind, [Path(f) for f in files], s, skip_invalid=skip_invalid, into=into or s.remote)
+        report = load_files(
+            kind,
+            [Path(f) for f in files],
+            s,
+            skip_invalid=skip_invalid,
+            into=into or s.remote,
+            progress=lambda m: click.echo(m, err=True),
+        )
     except KGError as exc:
         _fail(exc)
     for skipped in report.skipped:

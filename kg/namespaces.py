@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 CANONICAL_BASE = "https://w3id.org/pakistan-security-kg/"
 ONTOLOGY_IRI = CANONICAL_BASE + "ontology"
@@ -57,6 +58,7 @@ VOCAB_SCHEMES = ("event-type", "grievance-category", "factor", "assertion-status
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def slugify(text: str) -> str:
     """Lower-case ASCII slug: 'Khyber Pakhtunkhwa' -> 'khyber-pakhtunkhwa'."""
     import unicodedata
@@ -90,5 +92,6 @@ class Base:
         return iri.startswith(self.graph("claim/"))
 
 
+@lru_cache(maxsize=1 << 10)
 def vocab(scheme: str, slug: str) -> str:
     return f"{VOCAB}{scheme}/{slug}"
