@@ -67,8 +67,7 @@ class LocalStore:
     def write(self, fn: Callable[[ox.Store], None], *, from_current: bool, optimize: bool = True) -> str:
         """Run fn on a new version (empty, or a checkpoint of the current one) and publish it atomically."""
         with self._lock():
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-            version = f"{stamp}-{uuid.uuid4().hex[:8]}"
+            version = self._next_version_name()
             target = self.versions / version
             try:
                 if from_current and self.exists():
@@ -89,6 +88,19 @@ class LocalStore:
                 raise
             self._prune(keep=version)
             return version
+
+    def _version_dirs(self) -> list[Path]:
+        return sorted((d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith(".dumps")), key=lambda d: d.name)
+
+    def _next_version_name(self) -> str:
+        """Names sort in creation order (microsecond timestamps, bumped past the newest existing one)."""
+        now = dt.datetime.now(dt.UTC)
+        existing = [d.name for d in self._version_dirs()]
+        name = now.strftime("%Y%m%dT%H%M%S.%f")
+        while existing and name[:22] <= existing[-1][:22]:
+            now += dt.timedelta(microseconds=1)
+            name = now.strftime("%Y%m%dT%H%M%S.%f")
+        return f"{name}-{uuid.uuid4().hex[:6]}"
 
     def _prune(self, keep: str) -> None:
         """Keep the newest KEEP_VERSIONS versions (the current one always); drop older ones and their dumps."""
