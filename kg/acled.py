@@ -694,7 +694,7 @@ def _pipelined_load(
                     _convert_all(kind, paths, base, rec, out, skip_invalid, child_report, set())
                     result_send.send(("ok", child_report))
                 except LoadError as exc:
-                    result_send.send(("error", (exc.file, exc.line, exc.column, str(exc))))
+                    result_send.send(("error", (exc.file, exc.line, exc.column, exc.message)))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which discards the version
             result_send.send(("crash", f"{type(exc).__name__}: {exc}"))
             code = 1
@@ -711,10 +711,7 @@ def _pipelined_load(
     os.waitpid(pid, 0)
     status, payload = result_recv.recv() if result_recv.poll(5) else ("crash", "the converter process died")
     if status == "error":
-        file, line, column, message = payload
-        err = LoadError(file, line, column, "")
-        err.args = (message,)
-        raise err
+        raise LoadError(*payload)
     if status != "ok":
         raise KGError(f"loading failed: {payload}")
     if load_error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,11 +319,3 @@ class SeedLoader:
 def seed_quads(base: Base) -> list[ox.Quad]:
     """All quads from the article and the curated records."""
     return SeedLoader(base).load()
-
-
-def iter_claim_graphs(quads: list[ox.Quad]) -> Iterator[str]:
-    seen: set[str] = set()
-    for q in quads:
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in seen:
-            seen.add(q.graph_name.value)
-            yield q.graph_name.value

@@ -25,7 +25,7 @@ class LoadError(KGError):
     def __init__(self, file: str, line: int, column: str | None, message: str) -> None:
         where = f"{file}, line {line}" + (f", column {column!r}" if column else "")
         super().__init__(f"{where}: {message}")
-        self.file, self.line, self.column = file, line, column
+        self.file, self.line, self.column, self.message = file, line, column, message
 
 
 class ValidationFailed(KGError):

@@ -85,12 +85,6 @@ class Base:
     def dataset(self) -> str:
         return f"{self.base}dataset"
 
-    def claim_graph(self, claim_local: str) -> str:
-        return self.graph(claim_local)  # claim/<slug> -> {base}graph/claim/<slug>
-
-    def is_claim_graph(self, iri: str) -> bool:
-        return iri.startswith(self.graph("claim/"))
-
 
 @lru_cache(maxsize=1 << 10)
 def vocab(scheme: str, slug: str) -> str:

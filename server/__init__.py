@@ -71,10 +71,6 @@ def create_app(config: dict[str, Any] | None = None, store: Backend | None = Non
         backend: Backend = app.extensions["psk"]["backend"]
         return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version()})
 
-    @app.teardown_appcontext
-    def _noop(_exc: BaseException | None) -> None:
-        return None
-
     return app
 
 

@@ -4,7 +4,6 @@ class indexes, label search, dumps, VoID and the ontology documentation."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import urllib.parse
@@ -612,8 +611,3 @@ def short(iri: str) -> str:
     if iri.startswith(CANONICAL_BASE):
         return iri[len(CANONICAL_BASE) :]
     return iri
-
-
-@bp.app_template_global("today")
-def today() -> str:
-    return dt.date.today().isoformat()
