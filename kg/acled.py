@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .build import refresh_void
+from .build import LoadDelta, refresh_void
 from .config import Settings
 from .errors import KGError, LoadError
 from .namespaces import DCTERMS, GEO, PSK, RDF, RDFS, SCHEMA, SKOS, XSD, Base, slugify, vocab
@@ -134,6 +134,12 @@ LOADER_PREDICATES = [
 ]  # fmt: skip  (psk:source entails prov:wasDerivedFrom)
 
 
+LOADER_CLASSES = [GEO + "Geometry"] + [PSK + c for c in (
+    "Incident", "DataRecord", "Dataset", "State", "Province", "District", "City", "Actor", "ArmedGroup",
+    "StateSecurityForce", "Organization")]  # fmt: skip
+_TYPE = f" <{RDF}type> "
+
+
 def nt_lit(value: str, datatype: str | None = None, lang: str | None = None) -> str:
     esc = value
     if "\\" in esc or '"' in esc or "\n" in esc or "\r" in esc:
@@ -192,6 +198,7 @@ class LoadReport:
     rows: int = 0
     quads: int = 0
     skipped: list[str] = field(default_factory=list)
+    typed: int = 0  # triples typing a subject (each minted subject is typed once)
     version: str | None = None
 
 
@@ -586,8 +593,12 @@ def convert(
     skip_invalid: bool,
     report: LoadReport,
     events: set[str],
+    seen_ids: dict[str, tuple[str, int]] | None = None,
 ) -> None:
-    """Pass 1: check every row of one file and write its N-Triples to out."""
+    """Pass 1: check every row of one file and write its N-Triples to out.
+
+    seen_ids (event id -> file and line) is shared across the files of one load, so an event twice is an error.
+    """
     parse: Callable[[dict[str, str], int], EventRow] = parse_acled if kind == "acled" else parse_ucdp
     columns = ACLED_COLUMNS if kind == "acled" else UCDP_REQUIRED
     sha = _file_sha(path)
@@ -598,8 +609,11 @@ def convert(
         f"{iri(dataset)} {iri(PSK + 'sha256')} {nt_lit(sha, XSD + 'hexBinary')} .",
     ]
     out.write("\n".join(ds_lines) + "\n")
+    report.quads += len(ds_lines)
+    report.typed += 1
     bar = _progress(path)
-    seen_ids: dict[str, int] = {}
+    if seen_ids is None:
+        seen_ids = {}
     for line, row in _rows(path, columns, exact=(kind == "acled")):
         if bar is not None and not bar.disable:
             bar.update(sum(len(v) + 1 for v in row.values()))  # approximate bytes read
@@ -608,10 +622,10 @@ def convert(
                 raise RowError(None, row["__arity__"])
             ev = parse(row, line)
             if ev.event_id in seen_ids:
-                raise RowError(
-                    "event_id_cnty" if kind == "acled" else "id", f"{ev.event_id} already appears on line {seen_ids[ev.event_id]}"
-                )
-            seen_ids[ev.event_id] = line
+                first_file, first_line = seen_ids[ev.event_id]
+                where = f"line {first_line}" if first_file == str(path) else f"{first_file}, line {first_line}"
+                raise RowError("event_id_cnty" if kind == "acled" else "id", f"{ev.event_id} already appears on {where}")
+            seen_ids[ev.event_id] = (str(path), line)
             record = base.entity(f"record/{kind}-{sha[:16]}/{line}")
             inc, triples = event_triples(ev, rec, base, record, kind)
         except RowError as exc:
@@ -632,6 +646,7 @@ def convert(
         out.write("\n".join(triples) + "\n")
         report.rows += 1
         report.quads += len(triples)
+        report.typed += sum(1 for t in triples if _TYPE in t)
     if bar is not None:
         bar.close()
 
@@ -667,8 +682,9 @@ def _convert_all(
     report: LoadReport,
     events: set[str],
 ) -> None:
+    seen_ids: dict[str, tuple[str, int]] = {}
     for path in paths:
-        convert(kind, path, base, rec, out, skip_invalid=skip_invalid, report=report, events=events)
+        convert(kind, path, base, rec, out, skip_invalid=skip_invalid, report=report, events=events, seen_ids=seen_ids)
 
 
 def _pipelined_load(
@@ -716,7 +732,7 @@ def _pipelined_load(
         raise KGError(f"loading failed: {payload}")
     if load_error:
         raise KGError(f"loading failed while writing the store: {load_error}")
-    report.rows, report.quads, report.skipped = payload.rows, payload.quads, payload.skipped
+    report.rows, report.quads, report.skipped, report.typed = payload.rows, payload.quads, payload.skipped, payload.typed
 
 
 def load_files(
@@ -754,7 +770,10 @@ def load_files(
         say(
             f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
         )
-        refresh_void(base, store, new_predicates=LOADER_PREDICATES)
+        # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
+        # Revising earlier loads removes statements too: count again.
+        delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
+        refresh_void(base, store, delta)
         say(f"publishing after {time.monotonic() - started:.1f} s")
 
     # no full compaction after a load: RocksDB compacts in the background, and a load should cost what it adds

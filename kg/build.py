@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -27,70 +28,122 @@ def _count(store: ox.Store, query: str) -> int:
     return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
 
 
-def void_quads(base: Base, store: ox.Store, properties: set[str] | None = None) -> list[ox.Quad]:
-    """A VoID description of the dataset, with counts taken from the store (excluding the description itself).
+@dataclass
+class VoidStats:
+    """What the VoID description states; computed by a full scan, or carried forward by a load."""
 
-    properties: the predicates in use, when known (loads pass the previous list plus what they added);
-    otherwise they are found by a full scan.
-    """
+    triples: int
+    entities: int
+    named_graph_triples: int
+    properties: set[str]
+    classes: set[str]
+
+    @classmethod
+    def scan(cls, store: ox.Store) -> VoidStats:
+        named = sum(1 for g in store.named_graphs() for _ in store.quads_for_pattern(None, None, None, g))
+        return cls(
+            triples=len(store) - named,
+            entities=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type }"),
+            named_graph_triples=named,
+            properties={r["p"].value for r in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")},  # type: ignore[union-attr]
+            classes={r["c"].value for r in store.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")},  # type: ignore[union-attr]
+        )
+
+    @classmethod
+    def read(cls, base: Base, store: ox.Store) -> VoidStats | None:
+        """The stats of the current description, or None if there is none (or it predates partitions)."""
+        desc = _description(base, store)
+        values = {q.predicate.value: q.object.value for q in desc if q.subject.value == base.dataset}
+        props = {q.object.value for q in desc if q.predicate.value == VOID + "property"}
+        classes = {q.object.value for q in desc if q.predicate.value == VOID + "class"}
+        if not props or not classes or VOID + "triples" not in values:
+            return None
+        return cls(
+            int(values[VOID + "triples"]),
+            int(values[VOID + "entities"]),
+            int(values.get(PSK + "namedGraphTriples", 0)),
+            props,
+            classes,
+        )
+
+
+def void_quads(base: Base, stats: VoidStats) -> list[ox.Quad]:
+    """The VoID description of the dataset (its counts exclude the description itself)."""
     ds = ox.NamedNode(base.dataset)
     n = ox.NamedNode
-    named = sum(1 for g in store.named_graphs() for _ in store.quads_for_pattern(None, None, None, g))
-    if properties is None:
-        properties = {r["p"].value for r in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}  # type: ignore[union-attr]
-    stats = {
-        "triples": len(store) - named,
-        "entities": _count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type }"),
-        "classes": _count(store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
-        "properties": len(properties),
-    }
+
+    def integer(value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=n(XSD + "integer"))
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     quads = [
         ox.Quad(ds, n(RDF + "type"), n(VOID + "Dataset")),
         ox.Quad(ds, n(DCTERMS + "title"), ox.Literal("Pakistan Security Knowledge Graph", language="en")),
         ox.Quad(ds, n(DCTERMS + "license"), n("https://creativecommons.org/licenses/by/4.0/")),
-        ox.Quad(
-            ds,
-            n(DCTERMS + "modified"),
-            ox.Literal(dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), datatype=n(XSD + "dateTime")),
-        ),
+        ox.Quad(ds, n(DCTERMS + "modified"), ox.Literal(now, datatype=n(XSD + "dateTime"))),
         ox.Quad(ds, n(VOID + "uriSpace"), ox.Literal(base.entity(""))),
         ox.Quad(ds, n(VOID + "vocabulary"), n(PSK.rstrip("#"))),
         ox.Quad(ds, n(PSK + "softwareVersion"), ox.Literal(__version__)),
-        ox.Quad(ds, n(PSK + "namedGraphTriples"), ox.Literal(str(named), datatype=n(XSD + "integer"))),
+        ox.Quad(ds, n(PSK + "namedGraphTriples"), integer(stats.named_graph_triples)),
+        ox.Quad(ds, n(VOID + "triples"), integer(stats.triples)),
+        ox.Quad(ds, n(VOID + "entities"), integer(stats.entities)),
+        ox.Quad(ds, n(VOID + "classes"), integer(len(stats.classes))),
+        ox.Quad(ds, n(VOID + "properties"), integer(len(stats.properties))),
     ]
-    for key, value in stats.items():
-        quads.append(ox.Quad(ds, n(VOID + key), ox.Literal(str(value), datatype=n(XSD + "integer"))))
-    for prop in sorted(properties):
-        part = n(base.dataset + "/property/" + hashlib.sha1(prop.encode()).hexdigest()[:12])
-        quads.append(ox.Quad(ds, n(VOID + "propertyPartition"), part))
-        quads.append(ox.Quad(part, n(VOID + "property"), n(prop)))
+    for kind, predicate, terms in (
+        ("property", "propertyPartition", stats.properties),
+        ("class", "classPartition", stats.classes),
+    ):
+        for term in sorted(terms):
+            part = n(f"{base.dataset}/{kind}/{hashlib.sha1(term.encode()).hexdigest()[:12]}")
+            quads.append(ox.Quad(ds, n(VOID + predicate), part))
+            quads.append(ox.Quad(part, n(VOID + kind), n(term)))
     return quads
 
 
 def _description(base: Base, store: ox.Store) -> list[ox.Quad]:
-    """The current VoID description: the dataset node and its property partitions."""
+    """The current VoID description: the dataset node and its property and class partitions."""
     ds = ox.NamedNode(base.dataset)
-    parts = [q.object for q in store.quads_for_pattern(ds, ox.NamedNode(VOID + "propertyPartition"), None, ox.DefaultGraph())]
     out = list(store.quads_for_pattern(ds, None, None, ox.DefaultGraph()))
-    for part in parts:
-        out.extend(store.quads_for_pattern(part, None, None, ox.DefaultGraph()))  # type: ignore[arg-type]
+    for q in list(out):
+        if q.predicate.value in (VOID + "propertyPartition", VOID + "classPartition"):
+            out.extend(store.quads_for_pattern(q.object, None, None, ox.DefaultGraph()))  # type: ignore[arg-type]
     return out
 
 
-def refresh_void(base: Base, store: ox.Store, new_predicates: list[str] | None = None) -> None:
-    """Recompute the VoID description. With new_predicates (after a load), the property list is the
-    previous one plus those of new_predicates now present, instead of a full scan."""
-    old = _description(base, store)
-    properties: set[str] | None = None
-    if new_predicates is not None:
-        previous = {q.object.value for q in old if q.predicate.value == VOID + "property"}
-        if previous:
-            properties = previous | {
-                p for p in new_predicates if next(store.quads_for_pattern(None, ox.NamedNode(p), None), None) is not None
-            }
-    for q in old:
+@dataclass
+class LoadDelta:
+    """What a load into a store without earlier loaded events added: every triple and typed subject is new."""
+
+    triples: int
+    entities: int
+    predicates: list[str]
+    classes: list[str]
+
+
+def refresh_void(base: Base, store: ox.Store, delta: LoadDelta | None = None) -> None:
+    """Rewrite the VoID description: by a full scan, or (after a load that only added) from the previous
+    description plus the load's delta, which costs index lookups instead of scans."""
+    previous = VoidStats.read(base, store) if delta is not None else None
+    for q in _description(base, store):
         store.remove(q)
-    store.extend(void_quads(base, store, properties))
+    if delta is None or previous is None:
+        stats = VoidStats.scan(store)
+    else:
+
+        def present(pred: str | None, obj: str | None) -> bool:
+            p = ox.NamedNode(pred) if pred else None
+            o = ox.NamedNode(obj) if obj else None
+            return next(store.quads_for_pattern(None, p, o, ox.DefaultGraph()), None) is not None
+
+        stats = VoidStats(
+            triples=previous.triples + delta.triples,
+            entities=previous.entities + delta.entities,
+            named_graph_triples=previous.named_graph_triples,
+            properties=previous.properties | {p for p in delta.predicates if present(p, None)},
+            classes=previous.classes | {c for c in delta.classes if present(RDF + "type", c)},
+        )
+    store.extend(void_quads(base, stats))
 
 
 def build(store: LocalStore, base: Base, *, validate: bool = True, progress: Progress | None = None) -> str:

@@ -167,11 +167,11 @@ class RemoteStore:
 
     def replace_all(self, quads: list[ox.Quad], base: Base, progress: Any = None) -> None:
         """Replace the whole remote dataset with quads (plus a fresh VoID description)."""
-        from .build import void_quads
+        from .build import refresh_void
 
         mem = ox.Store()
         mem.extend(quads)
-        mem.extend(void_quads(base, mem))
+        refresh_void(base, mem)
         say = progress or (lambda _m: None)
         say(f"dropping all graphs at {self.update_url}")
         self.update("DROP ALL")

@@ -194,3 +194,33 @@ def test_ucdp_ged_rows(store: LocalStore) -> None:
         store,
         f"ASK {{ <{e('incident/ucdp-ged900002')}> psk:province <{e('province/khyber-pakhtunkhwa')}> ; psk:perpetrator <{e('group/tehrik-i-taliban-pakistan')}> }}",
     )
+
+
+def test_void_counts_carried_forward_by_a_load_equal_a_full_count(store: LocalStore) -> None:
+    from kg.build import VoidStats, _description
+
+    load_files("acled", [ACLED], settings(store))
+    _v, s = store.open_read()
+    carried = VoidStats.read(BASE, s)
+    assert carried is not None
+    copy = ox.Store()
+    copy.extend(s)
+    for q in _description(BASE, copy):
+        copy.remove(q)
+    counted = VoidStats.scan(copy)
+    assert (carried.triples, carried.entities, carried.properties, carried.classes) == (
+        counted.triples,
+        counted.entities,
+        counted.properties,
+        counted.classes,
+    )
+    assert carried.triples > 4000 and PREFIXES["psk"] + "Incident" in carried.classes
+
+
+def test_an_event_in_two_files_of_one_load_is_an_error(store: LocalStore, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.csv"
+    shutil.copy(ACLED, copy)
+    with pytest.raises(
+        LoadError, match=r"copy\.csv, line 2, column 'event_id_cnty': SYN0001 already appears on .*acled_small\.csv, line 2"
+    ):
+        load_files("acled", [ACLED, copy], settings(store))
