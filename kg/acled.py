@@ -130,13 +130,14 @@ LOADER_PREDICATES = [
         "fileName",
         "sha256",
         "interactionType",
+        "partOfConflict",
     )
-]  # fmt: skip  (psk:source entails prov:wasDerivedFrom)
+]  # psk:source entails prov:wasDerivedFrom, so the loaders do not write both
 
 
 LOADER_CLASSES = [GEO + "Geometry"] + [PSK + c for c in (
     "Incident", "DataRecord", "Dataset", "State", "Province", "District", "City", "Actor", "ArmedGroup",
-    "StateSecurityForce", "Organization")]  # fmt: skip
+    "StateSecurityForce", "Organization", "Conflict")]  # fmt: skip
 _TYPE = f" <{RDF}type> "
 
 
@@ -383,6 +384,7 @@ class Reconciler:
         self.actors: dict[str, str] = {}
         self.with_geometry: set[str] = set()
         self._seen_actors: dict[str, str] = {}
+        self.conflicts: dict[str, str] = {}
         if store is not None:
             self._index(store)
 
@@ -391,15 +393,30 @@ class Reconciler:
                  VALUES (?class ?kind) { (psk:State "state") (psk:Province "province") (psk:Place "place")
                    (psk:City "place") (psk:GeographicRegion "place") (psk:District "place")
                    (psk:Actor "actor") (psk:Organization "actor") (psk:ArmedGroup "actor")
-                   (psk:StateSecurityForce "actor") (psk:Government "actor") (psk:Community "actor") }
+                   (psk:StateSecurityForce "actor") (psk:Government "actor") (psk:Community "actor") (psk:Conflict "conflict") }
                  ?s a ?class . { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name } }"""
         from .namespaces import PREFIXES
 
-        table = {"state": self.states, "province": self.provinces, "place": self.places, "actor": self.actors}
+        table = {
+            "state": self.states,
+            "province": self.provinces,
+            "place": self.places,
+            "actor": self.actors,
+            "conflict": self.conflicts,
+        }
         for row in store.query(q, prefixes=PREFIXES):
             table[row["kind"].value].setdefault(norm(row["name"].value), row["s"].value)
         for q2 in store.quads_for_pattern(None, ox.NamedNode(GEO + "hasGeometry"), None, ox.DefaultGraph()):
             self.with_geometry.add(q2.subject.value)
+
+    def conflict(self, name: str, out: list[str]) -> str:
+        """UCDP's conflict names: one psk:Conflict each (matched by label, e.g. a curated conflict of the same name)."""
+        key = norm(name)
+        if key not in self.conflicts:
+            s = self.base.entity(f"conflict/ucdp-{slugify(name)}")
+            self.conflicts[key] = s
+            out += _entity(s, "Conflict", name)
+        return self.conflicts[key]
 
     def state(self, name: str, out: list[str]) -> str:
         key = norm(name)
@@ -527,6 +544,8 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
     if ev.timestamp is not None:
         stamp = dt.datetime.fromtimestamp(ev.timestamp, dt.UTC).replace(tzinfo=None).isoformat()
         add(DCTERMS + "modified", nt_lit(stamp, XSD + "dateTime"))
+    if ev.extra.get("conflict_name"):
+        add(PSK + "partOfConflict", iri(rec.conflict(ev.extra["conflict_name"], out)))
     add(PSK + "source", iri(record))
     return inc, out
 
