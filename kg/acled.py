@@ -409,31 +409,29 @@ class Reconciler:
         for q2 in store.quads_for_pattern(None, ox.NamedNode(GEO + "hasGeometry"), None, ox.DefaultGraph()):
             self.with_geometry.add(q2.subject.value)
 
+    def _known_or_minted(
+        self, table: dict[str, str], key: str, local: str, cls: str, label: str, out: list[str]
+    ) -> tuple[str, bool]:
+        """The entity already known under key, or a new one (typed and labelled into out); and whether it is new."""
+        if key in table:
+            return table[key], False
+        s = table[key] = self.base.entity(local)
+        out += _entity(s, cls, label)
+        return s, True
+
     def conflict(self, name: str, out: list[str]) -> str:
         """UCDP's conflict names: one psk:Conflict each (matched by label, e.g. a curated conflict of the same name)."""
-        key = norm(name)
-        if key not in self.conflicts:
-            s = self.base.entity(f"conflict/ucdp-{slugify(name)}")
-            self.conflicts[key] = s
-            out += _entity(s, "Conflict", name)
-        return self.conflicts[key]
+        return self._known_or_minted(self.conflicts, norm(name), f"conflict/ucdp-{slugify(name)}", "Conflict", name, out)[0]
 
     def state(self, name: str, out: list[str]) -> str:
-        key = norm(name)
-        if key not in self.states:
-            s = self.base.entity(f"state/{slugify(name)}")
-            self.states[key] = s
-            out += _entity(s, "State", name)
-        return self.states[key]
+        return self._known_or_minted(self.states, norm(name), f"state/{slugify(name)}", "State", name, out)[0]
 
     def province(self, name: str, state: str, out: list[str]) -> str:
         key = ADMIN1_ALIASES.get(norm(name), norm(name))
-        if key not in self.provinces:
-            s = self.base.entity(f"province/{slugify(name)}")
-            self.provinces[key] = s
-            out += _entity(s, "Province", name)
+        s, new = self._known_or_minted(self.provinces, key, f"province/{slugify(name)}", "Province", name, out)
+        if new:
             out.append(f"{iri(s)} {iri(PSK + 'country')} {iri(state)} .")
-        return self.provinces[key]
+        return s
 
     def place(self, name: str, kind: str, parent: str, scope: str, out: list[str]) -> str:
         key = norm(name)
@@ -475,6 +473,11 @@ class Reconciler:
         return s
 
 
+def incident_iri(base: Base, kind: str, event_id: str) -> str:
+    """The incident IRI for a dataset's own event id (UCDP ids carry the GED prefix given by parse_ucdp)."""
+    return base.entity(f"incident/{kind}-{event_id.lower()}")
+
+
 def _entity(s: str, cls: str, label: str) -> list[str]:
     return [f"{iri(s)} {iri(RDF + 'type')} {iri(PSK + cls)} .", f"{iri(s)} {iri(RDFS + 'label')} {nt_lit(label, lang='en')} ."]
 
@@ -484,7 +487,7 @@ def _entity(s: str, cls: str, label: str) -> list[str]:
 
 def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix: str) -> tuple[str, list[str]]:
     out: list[str] = []
-    inc = base.entity(f"incident/{prefix}-{ev.event_id.lower()}")
+    inc = incident_iri(base, prefix, ev.event_id)
     s = iri(inc)
 
     def add(p: str, o: str) -> None:
@@ -679,8 +682,7 @@ def _event_ids(kind: str, paths: list[Path], base: Base) -> set[str]:
             for row in csv.DictReader(fh):
                 raw = (row.get(column) or "").strip()
                 if raw:
-                    event_id = raw if kind == "acled" else f"GED{raw}"
-                    out.add(base.entity(f"incident/{kind}-{event_id.lower()}"))
+                    out.add(incident_iri(base, kind, raw if kind == "acled" else f"GED{raw}"))
     return out
 
 

@@ -241,21 +241,17 @@ def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: b
     click.echo(f"loaded {report.rows} rows ({report.quads} quads) from {len(files)} file(s); {len(report.skipped)} skipped")
 
 
-@load.command("acled")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--skip-invalid", is_flag=True, help="Skip bad rows (each reported) instead of stopping the load.")
-@click.option("--into", metavar="URL", help="Load into a remote SPARQL 1.1 store.")
-@click.pass_context
-def load_acled(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None) -> None:
-    """Load ACLED export CSV files (all 31 columns, export order)."""
-    _load(ctx, "acled", files, skip_invalid, into)
+def _load_command(kind: str, help_text: str) -> None:
+    """Register `kg load <kind>`: both formats take the same arguments and options."""
+
+    @load.command(kind, help=help_text)
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+    @click.option("--skip-invalid", is_flag=True, help="Skip bad rows (each reported) instead of stopping the load.")
+    @click.option("--into", metavar="URL", help="Load into a remote SPARQL 1.1 store.")
+    @click.pass_context
+    def command(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None) -> None:
+        _load(ctx, kind, files, skip_invalid, into)
 
 
-@load.command("ucdp")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--skip-invalid", is_flag=True, help="Skip bad rows (each reported) instead of stopping the load.")
-@click.option("--into", metavar="URL", help="Load into a remote SPARQL 1.1 store.")
-@click.pass_context
-def load_ucdp(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None) -> None:
-    """Load UCDP GED CSV files."""
-    _load(ctx, "ucdp", files, skip_invalid, into)
+_load_command("acled", "Load ACLED export CSV files (all 31 columns, export order).")
+_load_command("ucdp", "Load UCDP GED CSV files.")

@@ -107,10 +107,9 @@ def locate(text: str, quote: str) -> list[tuple[int, int]]:
 
 @dataclass
 class SeedGraph:
-    """Quads produced from the seeds, with the IRIs they define (for reference checks)."""
+    """Quads produced from the seeds."""
 
     quads: list[ox.Quad] = field(default_factory=list)
-    defined: set[str] = field(default_factory=set)
 
     def add(self, s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal, g: ox.NamedNode | None = None) -> None:
         self.quads.append(ox.Quad(s, N(p), o, g or ox.DefaultGraph()))
