@@ -71,14 +71,64 @@ _TOKEN = re.compile(
 class QueryInfo:
     form: str
     depth: int
+    bounded: bool = False  # provably cheap: see bounded_lookup()
+    star_order: tuple[str, ...] | None = None  # for a bounded SELECT *: its variables in order of appearance
 
 
 def analyze(query: str, limits: Limits) -> QueryInfo:
     """Check a query against the public-endpoint rules; return its form (SELECT/ASK/...).
 
     Results are memoized (queries repeat: page loads, dashboards, benchmarks); rejections are not.
+    A query of the bounded-lookup shape is recognized by one regular expression and skips the scan.
     """
-    return _analyze(query, limits)
+    info = bounded_lookup(query, limits)
+    return info if info is not None else _analyze(query, limits)
+
+
+# -- bounded lookups ----------------------------------------------------------------------------------
+#
+# Most traffic on a linked-data endpoint is entity lookups: `SELECT ?p ?o WHERE { <iri> ?p ?o }`.
+# A query made of one triple pattern with distinct variables and nothing else (no FILTER, DISTINCT,
+# ORDER BY, GROUP BY, paths, sub-queries, dataset clauses; OFFSET at most the row cap) is evaluated by
+# Oxigraph as one index range scan that yields a row per matching triple. With the row cap, its cost
+# is bounded by (cap + offset) index steps, so it cannot run away and needs no killable worker.
+# The recognizer is deliberately narrow: whatever it accepts has that shape, and anything it does not
+# accept (any other query) takes the general path.
+
+_WS = r"(?:\s|\#[^\n]*(?:\n|\Z))*"
+_IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_PNAME_NS = r"(?:[A-Za-z][A-Za-z0-9_\-.]*)?:"
+_PNAME = _PNAME_NS + r"[A-Za-z0-9_\-.:%]*"
+_VAR = r"[?$][A-Za-z0-9_]+"
+_CONST = f"(?:{_IRIREF}|{_PNAME})"
+_LITERAL = (
+    r"(?:\"[^\"\\\n\r]*\"|'[^'\\\n\r]*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^" + _CONST + ")?"
+    r"|[+-]?[0-9]+(?:\.[0-9]+)?(?![A-Za-z0-9_:])|true(?![A-Za-z0-9_:])|false(?![A-Za-z0-9_:])"
+)
+_BOUNDED = re.compile(
+    rf"""{_WS}(?:(?:PREFIX{_WS}{_PNAME_NS}{_WS}{_IRIREF}|BASE{_WS}{_IRIREF}){_WS})*
+    (?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
+    \{{{_WS}(?P<s>{_VAR}|{_CONST}){_WS}(?P<p>{_VAR}|{_CONST}|a(?![A-Za-z0-9_:])){_WS}(?P<o>{_VAR}|{_CONST}|{_LITERAL}){_WS}\.?{_WS}\}}
+    {_WS}(?:(?:LIMIT{_WS}(?P<limit>[0-9]+)|OFFSET{_WS}(?P<offset>[0-9]+)){_WS})*""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
+    """QueryInfo(bounded=True) for a one-triple-pattern SELECT/ASK (see above); None for anything else."""
+    if len(query) > limits.max_bytes or len(query.encode("utf-8")) > limits.max_bytes:
+        return None  # the general path reports the size
+    m = _BOUNDED.fullmatch(query)
+    if m is None:
+        return None
+    variables = [m[k][1:] for k in ("s", "p", "o") if m[k][0] in "?$"]
+    if len(set(variables)) != len(variables):
+        return None  # ?x ?p ?x is a filter over a scan: not bounded per row
+    if m["offset"] is not None and int(m["offset"]) > limits.max_rows:
+        return None
+    form = "ASK" if m["ask"] else "SELECT"
+    star = tuple(dict.fromkeys(variables)) if m["proj"] == "*" else None
+    return QueryInfo(form, 1, bounded=True, star_order=star)
 
 
 @lru_cache(maxsize=4096)
@@ -157,8 +207,12 @@ def execute(
     named_graphs: list[str] | None = None,
     substitutions: dict[str, ox.NamedNode | ox.Literal] | None = None,
     base_iri: str | None = None,
+    star_order: tuple[str, ...] | None = None,
 ) -> Result:
-    """Evaluate with pyoxigraph's own engine (never rdflib's) and cap the result at max_rows."""
+    """Evaluate with pyoxigraph's own engine (never rdflib's) and cap the result at max_rows.
+
+    star_order: the variable order of a SELECT * when the caller already knows it (bounded lookups).
+    """
     kwargs: dict[str, Any] = {"prefixes": PREFIXES}
     if base_iri:
         kwargs["base_iri"] = base_iri
@@ -176,7 +230,7 @@ def execute(
         return Result("boolean", boolean=bool(res))
     if isinstance(res, ox.QuerySolutions):
         variables = [v.value for v in res.variables]
-        star = select_star_order(query)
+        star = list(star_order) if star_order is not None else select_star_order(query)
         order = [variables.index(v) for v in star if v in variables] if star else []
         if star and len(order) == len(variables):
             variables = [variables[i] for i in order]
@@ -184,11 +238,12 @@ def execute(
             order = list(range(len(variables)))
         rows: list[list[Any]] = []
         truncated = False
+        identity = order == list(range(len(order)))
         for sol in res:
             if len(rows) >= max_rows:
                 truncated = True
                 break
-            rows.append([sol[i] for i in order])
+            rows.append(list(sol) if identity else [sol[i] for i in order])
         return Result("bindings", variables=variables, rows=rows, truncated=truncated)
     triples: list[ox.Triple] = []
     truncated = False
@@ -231,6 +286,39 @@ def term_json(term: Any) -> dict[str, str]:
             out["datatype"] = term.datatype.value
         return out
     return {"type": "literal", "value": str(term)}
+
+
+_quote = json.encoder.encode_basestring  # the C encoder's string quoting (ensure_ascii=False)
+_NamedNode, _Literal = ox.NamedNode, ox.Literal
+
+
+def _json_bindings(result: Result) -> bytes:
+    """SPARQL 1.1 Query Results JSON, built from string pieces (the hot path of every SELECT)."""
+    keys = [_quote(v) + ':{"type":' for v in result.variables]
+    parts = []
+    for row in result.rows:
+        items = []
+        for key, term in zip(keys, row):  # noqa: B905 - rows have one cell per variable
+            if term is None:
+                continue
+            kind = type(term)
+            if kind is _NamedNode:
+                items.append(key + '"uri","value":' + _quote(term.value) + "}")
+            elif kind is _Literal:
+                language = term.language
+                if language:
+                    items.append(key + '"literal","value":' + _quote(term.value) + ',"xml:lang":' + _quote(language) + "}")
+                else:
+                    datatype = term.datatype.value
+                    if datatype == XSD_STRING:
+                        items.append(key + '"literal","value":' + _quote(term.value) + "}")
+                    else:
+                        items.append(key + '"literal","value":' + _quote(term.value) + ',"datatype":' + _quote(datatype) + "}")
+            else:
+                items.append(key[:-8] + json.dumps(term_json(term), ensure_ascii=False))
+        parts.append("{" + ",".join(items) + "}")
+    head = json.dumps({"vars": result.variables}, ensure_ascii=False)
+    return ('{"head":' + head + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode()
 
 
 _NUMERIC = {XSD + "integer": re.compile(r"[+-]?\d+$"), XSD + "decimal": re.compile(r"[+-]?\d*\.\d+$")}
@@ -293,8 +381,7 @@ def serialize_bindings(result: Result, fmt: str) -> bytes:
             ).encode()
         return ("_askResult\r\n" + ("true" if result.boolean else "false") + "\r\n").encode()
     if fmt == "json":
-        bindings = [{v: term_json(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows]
-        return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
+        return _json_bindings(result)
     if fmt == "csv":
         buf = io.StringIO()
         buf.write(",".join(result.variables) + "\r\n")

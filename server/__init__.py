@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from kg.namespaces import CANONICAL_BASE, Base
 
 from .backend import Backend, make_backend
+from .protocol import SparqlProtocol
 from .util import Queries, ResultCache, iri_to_path
 
 
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None, store: Backend | None = Non
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(ld_bp)
+    app.wsgi_app = SparqlProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor
     def helpers() -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.dumps import DUMP_FORMATS, ensure_dump
 from kg.executor import Answer, Job, QueryPool
-from kg.sparql import Result, execute
+from kg.sparql import QueryInfo, Result, execute
 from kg.store import LocalStore
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
@@ -39,6 +39,7 @@ class Backend(Protocol):
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
         base_iri: str | None = None,
+        info: QueryInfo | None = None,
     ) -> tuple[Answer, str]: ...
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result: ...
@@ -98,7 +99,12 @@ class LocalBackend:
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
         base_iri: str | None = None,
+        info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
+        if info is not None and info.bounded and not default_graph and not named_graphs:
+            # a bounded lookup (one index scan, row-capped) cannot run away: evaluate it right here
+            result = execute(self._store(), query, max_rows=max_rows, base_iri=base_iri, star_order=info.star_order)
+            return Answer.of(result, fmt)
         job = Job(
             str(self.store.version_dir(self.version())),
             query,
@@ -155,6 +161,7 @@ class RemoteBackend:
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
         base_iri: str | None = None,
+        info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
         result = self.remote.execute(
             query, max_rows=max_rows, timeout=timeout, default_graph=default_graph, named_graphs=named_graphs, base_iri=base_iri

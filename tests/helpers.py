@@ -38,7 +38,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 
 class Server:
-    """`kg serve` (gunicorn) on a free 127.0.0.1 port."""
+    """`kg serve` (Granian unless args say --server gunicorn) on a free 127.0.0.1 port."""
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.port = free_port()

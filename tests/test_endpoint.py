@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol endpoint over a real gunicorn server on 127.0.0.1."""
+"""The SPARQL 1.1 Protocol endpoint over a real server (`kg serve`: Granian, several workers) on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -1,0 +1,157 @@
+"""The lookup fast path: which queries count as bounded, that they are evaluated in-process with the same
+answers as the killable pool, and the request parsing the WSGI protocol layer does itself."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg.executor import Answer
+from kg.sparql import Limits, QueryTimeout, analyze, bounded_lookup
+from server.backend import LocalBackend
+from server.protocol import parse_form
+
+LIMITS = Limits(max_rows=50)
+ACLED1 = "https://w3id.org/pakistan-security-kg/id/incident/acled-syn0001"
+
+BOUNDED = [
+    f"SELECT ?p ?o WHERE {{ <{ACLED1}> ?p ?o }}",
+    "PREFIX ex: <http://example.org/>\n# a comment\nselect * { ?s a psk:Incident } limit 10 offset 5",
+    'ASK { ?s rdfs:label "Baloch Liberation Army"@en }',
+    "SELECT ?s WHERE { ?s psk:fatalities 3 . } # trailing comment",
+    "SELECT ?s {?s ?p 'x'^^xsd:string}",
+    "SELECT?s{?s?p?o}",
+    "BASE <http://example.org/> SELECT ?o WHERE { <a> ?p ?o }",
+]
+NOT_BOUNDED = [
+    "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",  # duplicates skipped: unbounded work between rows
+    "SELECT ?s WHERE { ?s ?p ?s }",  # a repeated variable is a filter over a scan
+    "SELECT ?s WHERE { ?s ?p ?o } OFFSET 100000",  # skipping is work too
+    "SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }",
+    "SELECT ?s WHERE { ?s ?p ?o FILTER(?o > 1) }",
+    "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s",
+    "SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?s",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "SELECT ?s FROM <http://example.org/g> WHERE { ?s ?p ?o }",
+    "SELECT ?s WHERE { ?s ex:p/ex:q ?o }",
+    "SELECT ?s WHERE { ?s ex:p ?o ; ex:q ?r }",
+    "SELECT ?s WHERE { ?s ex:p ?o , ?r }",
+    "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT ?s WHERE { [] ?p ?o }",
+    'SELECT ?s WHERE { ?s ?p "a\\"} UNION {" }',
+    "SELECT ?s WHERE { ?s ?p ?o } VALUES ?s { <a:b> }",
+    "SELECT ?s WHERE { ?s ?p ?o #}\n ?o ?q ?r }",
+    "SELECT ?s WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
+    "CONSTRUCT WHERE { ?s ?p ?o }",
+    "DESCRIBE <http://example.org/a>",
+]
+
+
+@pytest.mark.parametrize("query", BOUNDED)
+def test_bounded_shapes_are_recognized(query: str) -> None:
+    info = bounded_lookup(query, LIMITS)
+    assert info is not None and info.bounded and info.form in ("SELECT", "ASK")
+    assert analyze(query, LIMITS) == info
+
+
+@pytest.mark.parametrize("query", NOT_BOUNDED)
+def test_everything_else_takes_the_general_path(query: str) -> None:
+    assert bounded_lookup(query, LIMITS) is None
+
+
+def test_service_is_still_refused_and_oversized_lookups_still_reported() -> None:
+    from kg.sparql import QueryRejected
+
+    with pytest.raises(QueryRejected, match="SERVICE"):
+        analyze(NOT_BOUNDED[-3], LIMITS)
+    big = f"SELECT ?p ?o WHERE {{ <{ACLED1}> ?p ?o }} #" + "x" * 30_000
+    with pytest.raises(QueryRejected, match="bytes"):
+        analyze(big, LIMITS)
+
+
+def test_select_star_keeps_the_order_of_appearance(server: str) -> None:
+    resp = requests.get(
+        server + "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p psk:Incident } LIMIT 1", "format": "json"},
+        timeout=30,
+    )
+    data = resp.json()
+    assert data["head"]["vars"] == ["s", "p"] and set(data["results"]["bindings"][0]) == {"s", "p"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT ?p ?o WHERE {{ <{ACLED1}> ?p ?o }}",
+        "SELECT * WHERE { ?s a psk:ArmedGroup }",
+        "SELECT ?s ?o WHERE { ?s rdfs:label ?o } LIMIT 7 OFFSET 3",
+        'ASK { ?g rdfs:label "Baloch Liberation Army"@en }',
+        "SELECT * WHERE { ?s ?p ?o }",  # capped at 50 rows, with the truncation header
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_fast_path_answers_match_the_pool(server: str, query: str, fmt: str) -> None:
+    """The same query as a bounded lookup (in-process) and wrapped in a group (the worker pool) gives the same answer."""
+    assert bounded_lookup(query, LIMITS) is not None
+    where = query.index("{")
+    end = query.rindex("}")
+    wrapped = query[:where] + "{ {" + query[where + 1 : end] + "} }" + query[end + 1 :]
+    assert bounded_lookup(wrapped, LIMITS) is None
+    fast = requests.get(server + "/sparql", params={"query": query, "format": fmt}, timeout=30)
+    pool = requests.get(server + "/sparql", params={"query": wrapped, "format": fmt}, timeout=30)
+    assert fast.status_code == pool.status_code == 200
+    assert b"true" in fast.content if query.startswith("ASK") else int(fast.headers["X-SPARQL-Rows"]) >= 3
+    assert fast.headers.get("X-SPARQL-Truncated") == pool.headers.get("X-SPARQL-Truncated")
+    assert fast.headers["X-SPARQL-Rows"] == pool.headers["X-SPARQL-Rows"]
+    # one engine, one store, one index scan: the same rows in the same order
+    assert fast.content == pool.content
+
+
+def test_bounded_lookup_answers_while_every_query_worker_is_busy(full_store: Path) -> None:
+    backend = LocalBackend(str(full_store), pool_size=1)
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    outcome: list[str] = []
+
+    def run_runaway() -> None:
+        try:
+            backend.run_query(runaway, "json", max_rows=50, timeout=8, default_graph=None, named_graphs=None)
+            outcome.append("finished")
+        except QueryTimeout:
+            outcome.append("stopped")
+
+    try:
+        worker = threading.Thread(target=run_runaway)
+        worker.start()
+        time.sleep(0.5)  # the only query process is now busy
+        lookup = f"SELECT ?p ?o WHERE {{ <{ACLED1}> ?p ?o }}"
+        answer, fmt = backend.run_query(
+            lookup, "json", max_rows=50, timeout=1, default_graph=None, named_graphs=None, info=analyze(lookup, LIMITS)
+        )
+        assert isinstance(answer, Answer) and fmt == "json" and answer.rows > 5
+        assert not outcome, "the lookup should have been answered while the runaway query still ran"
+        other = "SELECT ?p ?o WHERE { { ?s ?p ?o } } LIMIT 1"  # not bounded: needs the busy pool
+        with pytest.raises(QueryTimeout, match="busy"):
+            backend.run_query(other, "json", max_rows=50, timeout=1, default_graph=None, named_graphs=None)
+        worker.join(timeout=30)
+        assert outcome == ["stopped"]
+    finally:
+        backend.close()
+
+
+def test_form_parsing_matches_urllib() -> None:
+    rng = random.Random(11)
+    alphabet = "ab%+=&\\x\u00e9\u0634 ?<>#{}\n"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24)))
+        encoded = text.encode("utf-8")
+        # both raw strings (with stray %, + and &) and properly encoded forms
+        for data in (encoded, urllib.parse.urlencode({"query": text, "x": text[::-1]}).encode()):
+            expected = urllib.parse.parse_qs(data.decode("utf-8"), keep_blank_values=True)
+            assert parse_form(data) == expected, data
+    assert parse_form(b"query=%E2%9C%93&query=%zz%41") == {"query": ["\u2713", "%zzA"]}
