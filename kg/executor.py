@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+import pyoxigraph as ox
+
 from .errors import KGError
-from .sparql import QuerySyntaxError, QueryTimeout, Result, execute, fit_format, serialize
+from .sparql import Lookup, QuerySyntaxError, QueryTimeout, Result, execute, fit_format, run_lookup, serialize
 
 
 @dataclass
@@ -45,6 +47,31 @@ class Answer:
         fmt = fit_format(result.kind, fmt)
         rows = len(result.triples) if result.kind == "graph" else len(result.rows)
         return cls(result.kind, serialize(result, fmt), result.truncated, rows), fmt
+
+
+# Results Oxigraph can serialize itself and whose rows can be counted in the bytes: in SPARQL JSON every
+# bound cell has exactly one '"type":"' (inside strings a quote is always escaped), in SPARQL XML every
+# row one '<result>' (text is escaped).
+_NATIVE = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML}
+
+
+def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> tuple[Answer, str]:
+    """Evaluate and serialize a bounded lookup in this process.
+
+    JSON and XML come straight from Oxigraph's serializer (one call into Rust, no Python object per term);
+    when the rows reach the cap, or for other formats, the Python path cuts and serializes them.
+    """
+    fmt = fit_format("bindings", fmt)
+    native = _NATIVE.get(fmt)
+    bound = lookup.bound_variables
+    if lookup.form == "SELECT" and native is not None and bound:
+        take = max_rows + 1 if lookup.limit is None else min(lookup.limit, max_rows + 1)
+        body = store.query(lookup.sparql(take)).serialize(format=native)
+        assert body is not None
+        rows = body.count(b'"type":"') // bound if fmt == "json" else body.count(b"<result>")
+        if rows <= max_rows:
+            return Answer("bindings", body, False, rows), fmt
+    return Answer.of(run_lookup(store, lookup, max_rows), fmt)
 
 
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child

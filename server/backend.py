@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from kg.dumps import DUMP_FORMATS, ensure_dump
-from kg.executor import Answer, Job, QueryPool
+from kg.executor import Answer, Job, QueryPool, answer_lookup
 from kg.sparql import QueryInfo, Result, execute
 from kg.store import LocalStore
 
@@ -101,10 +101,9 @@ class LocalBackend:
         base_iri: str | None = None,
         info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
-        if info is not None and info.bounded and not default_graph and not named_graphs:
-            # a bounded lookup (one index scan, row-capped) cannot run away: evaluate it right here
-            result = execute(self._store(), query, max_rows=max_rows, base_iri=base_iri, star_order=info.star_order)
-            return Answer.of(result, fmt)
+        if info is not None and info.lookup is not None and not default_graph and not named_graphs:
+            # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
+            return answer_lookup(self._store(), info.lookup, fmt, max_rows)
         job = Job(
             str(self.store.version_dir(self.version())),
             query,

@@ -68,11 +68,15 @@ FORMAT_ALIASES = {
     "nq": "nquads",
 }
 
+# CORS: every response says who may read it and which headers scripts may see; the preflight (OPTIONS)
+# answer adds the methods and request headers allowed.
 CORS = {
     "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, X-SPARQL-Truncated, X-SPARQL-Rows",
+}
+CORS_PREFLIGHT = CORS | {
     "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Accept, If-None-Match",
-    "Access-Control-Expose-Headers": "ETag, X-SPARQL-Truncated, X-SPARQL-Rows",
     "Access-Control-Max-Age": "86400",
 }
 ALLOWED = "GET, POST, HEAD, OPTIONS"
@@ -181,8 +185,7 @@ def run_query(
     return item
 
 
-def _status_line(status: int) -> str:
-    return f"{status} {HTTPStatus(status).phrase}"
+_STATUS_LINES = {int(s): f"{int(s)} {s.phrase}" for s in HTTPStatus}
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +332,8 @@ class SparqlProtocol:
         self.wsgi_app = wsgi_app
         self.config = flask_app.config
         self.ctx: dict[str, Any] = flask_app.extensions["psk"]
+        self.limits = limits_of(self.config)
+        self.max_body = int(self.config["MAX_CONTENT_LENGTH"])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/sparql":
@@ -336,16 +341,16 @@ class SparqlProtocol:
         method = environ["REQUEST_METHOD"]
         try:
             if method == "OPTIONS":
-                return self._respond(start_response, method, 204, CORS, b"")
+                return self._respond(start_response, method, 204, CORS_PREFLIGHT, b"")
             if method not in ("GET", "HEAD", "POST"):
                 raise ProtocolError(405, f"Method Not Allowed: use {ALLOWED}", {"Allow": ALLOWED})
-            body = _read_body(environ, int(self.config["MAX_CONTENT_LENGTH"])) if method == "POST" else b""
+            body = _read_body(environ, self.max_body) if method == "POST" else b""
             params = parse_request(environ, body)
             if params.query is None:
                 if method == "POST":
                     raise ProtocolError(400, "Bad Request: no 'query' given")
                 return self._to_flask(environ, start_response, body)  # the service description
-            limits = limits_of(self.config)
+            limits = self.limits
             info = check(params.query, limits)
             fmt = choose_format(info.form, params.format, environ.get("HTTP_ACCEPT"))
             if fmt == "html":
@@ -389,7 +394,7 @@ class SparqlProtocol:
         items = list(headers.items())
         if status not in (204, 304):
             items.append(("Content-Length", str(len(body))))
-        start_response(_status_line(status), items)
+        start_response(_STATUS_LINES[status], items)
         return [b""] if method == "HEAD" or status in (204, 304) else [body]
 
     def _to_flask(self, environ: dict[str, Any], start_response: StartResponse, body: bytes) -> Iterable[bytes]:
