@@ -131,8 +131,10 @@ def bench_load(size: int, work: Path) -> dict[str, Any]:
 
 def bench_http(size: int, work: Path, repeats: int, server: str = "granian") -> dict[str, Any]:
     store = LocalStore(work / "store")
+    # no access log: Oxigraph server writes none either (like for like; `kg serve` logs by default)
     ours = Server(
-        {"PSK_STORE": str(store.path), "PSK_QUERY_TIMEOUT": "600"}, "--workers", "2", "--timeout", "600", "--server", server
+        {"PSK_STORE": str(store.path), "PSK_QUERY_TIMEOUT": "600"},
+        *("--workers", "2", "--timeout", "600", "--server", server, "--no-access-log"),
     )
     oxi = OxigraphServer.read_only(store.version_dir())
     rng = random.Random(7)
