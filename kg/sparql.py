@@ -98,10 +98,6 @@ class QueryInfo:
     depth: int
     lookup: Lookup | None = None  # set for bounded lookups: see bounded_lookup()
 
-    @property
-    def bounded(self) -> bool:
-        return self.lookup is not None
-
 
 def analyze(query: str, limits: Limits) -> QueryInfo:
     """Check a query against the public-endpoint rules; return its form (SELECT/ASK/...).
@@ -120,9 +116,10 @@ def analyze(query: str, limits: Limits) -> QueryInfo:
 # (no FILTER, DISTINCT, ORDER BY, GROUP BY, paths, sub-queries, dataset clauses; OFFSET at most the row
 # cap) is one index range scan yielding a row per matching triple: with the row cap its cost is bounded
 # by (cap + offset) index steps, so it cannot run away and needs no killable worker. Such a lookup is
-# evaluated straight on the store's quad index (Store.quads_for_pattern), which gives the engine's
-# answer without the SPARQL parser and, unlike iterating query solutions, without giving up and
-# re-taking the GIL per row (under load that costs a thread switch interval, 5 ms, per row).
+# evaluated in the web worker, in as few calls into Rust as possible: Oxigraph evaluates and serializes
+# JSON/XML itself (kg.executor.answer_lookup); other formats and capped results read the quad index
+# (Store.quads_for_pattern, run_lookup). Iterating query solutions instead would give up and re-take the
+# GIL on every row, which under load can cost a thread switch interval (5 ms) per row.
 # The recognizer is deliberately narrow: whatever it accepts has that shape, and anything it does not
 # accept (relative IRIs, escapes, doubles, undeclared prefixes, any other query) takes the general path.
 
@@ -465,7 +462,7 @@ def _json_bindings(result: Result) -> bytes:
                     else:
                         items.append(key + '"literal","value":' + _quote(term.value) + ',"datatype":' + _quote(datatype) + "}")
             else:
-                items.append(key[:-8] + json.dumps(term_json(term), ensure_ascii=False))
+                items.append(key.removesuffix('{"type":') + json.dumps(term_json(term), ensure_ascii=False))
         parts.append("{" + ",".join(items) + "}")
     head = json.dumps({"vars": result.variables}, ensure_ascii=False)
     return ('{"head":' + head + ',"results":{"bindings":[' + ",".join(parts) + "]}}").encode()

@@ -69,7 +69,7 @@ NOT_BOUNDED = [
 @pytest.mark.parametrize("query", BOUNDED)
 def test_bounded_shapes_are_recognized(query: str) -> None:
     info = bounded_lookup(query, LIMITS)
-    assert info is not None and info.bounded and info.form in ("SELECT", "ASK")
+    assert info is not None and info.lookup is not None and info.form in ("SELECT", "ASK")
     assert analyze(query, LIMITS) == info
 
 
