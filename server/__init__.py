@@ -12,7 +12,7 @@ from kg.namespaces import CANONICAL_BASE, Base
 
 from .backend import Backend, make_backend
 from .protocol import SparqlProtocol
-from .util import Queries, ResultCache, iri_to_path
+from .util import LRUCache, Queries, ResultCache, iri_to_path
 
 
 def create_app(config: dict[str, Any] | None = None, store: Backend | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None, store: Backend | None = Non
         PSK_MAX_QUERY_BYTES=int(os.environ.get("PSK_MAX_QUERY_BYTES", "20000")),
         PSK_MAX_DEPTH=int(os.environ.get("PSK_MAX_DEPTH", "64")),
         PSK_CACHE_BYTES=int(os.environ.get("PSK_CACHE_BYTES", str(64 << 20))),
+        PSK_INCIDENT_CACHE_ROWS=int(os.environ.get("PSK_INCIDENT_CACHE_ROWS", "100000")),
         MAX_CONTENT_LENGTH=int(os.environ.get("PSK_MAX_BODY_BYTES", str(1 << 20))),
     )
     if config:
@@ -37,6 +38,8 @@ def create_app(config: dict[str, Any] | None = None, store: Backend | None = Non
         "base": base,
         "queries": Queries(),
         "cache": ResultCache(app.config["PSK_CACHE_BYTES"]),
+        # an entity's incident list (page, filters, csv/json twins), per dataset version; bounded in rows
+        "incidents": LRUCache(app.config["PSK_INCIDENT_CACHE_ROWS"], len),
     }
 
     from .linked_data import bp as ld_bp

@@ -288,6 +288,17 @@ def entity_context(iri: str) -> dict[str, Any]:
 
 
 def incidents_for(iri: str) -> list[dict[str, Any]]:
+    """The incidents of a place or actor, one dict each, by date; cached per dataset version (filters re-use it)."""
+    ctx = psk()
+    key = (ctx["backend"].version(), iri)
+    cached: list[dict[str, Any]] | None = ctx["incidents"].get(key)
+    if cached is None:
+        cached = _incidents(iri)
+        ctx["incidents"].put(key, cached)
+    return cached
+
+
+def _incidents(iri: str) -> list[dict[str, Any]]:
     rows = cols(
         psk()["backend"].select(psk()["queries"]["entity_incidents"], _bind(iri), max_rows=100_000),
         *("incident", "label", "date", "type", "typeLabel", "place", "placeLabel", "fatalities", "role"),

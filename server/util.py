@@ -6,15 +6,17 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import current_app
 
 from kg.namespaces import CANONICAL_BASE, Base
 
 HERE = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 class Queries:
@@ -54,39 +56,49 @@ class Cached:
     etag: str
 
 
-class ResultCache:
-    """LRU cache of serialized results keyed on (dataset version, query, dataset, format), bounded in bytes."""
+class LRUCache(Generic[T]):
+    """A thread-safe LRU cache bounded by the total weight of its items (bytes, rows, ...)."""
 
-    def __init__(self, max_bytes: int, max_item: int = 1 << 20) -> None:
-        self.max_bytes, self.max_item = max_bytes, max_item
-        self._items: OrderedDict[str, Cached] = OrderedDict()
-        self._size = 0
+    def __init__(self, max_weight: int, weigh: Callable[[T], int], max_item: int | None = None) -> None:
+        self.max_weight, self.weigh = max_weight, weigh
+        self.max_item = max_weight if max_item is None else max_item
+        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
         self.hits = 0
 
-    @staticmethod
-    def key(*parts: Any) -> str:
-        return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-    def get(self, key: str) -> Cached | None:
+    def get(self, key: Hashable) -> T | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-            return item
+            entry = self._items.get(key)
+            if entry is None:
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return entry[0]
 
-    def put(self, key: str, item: Cached) -> None:
-        if len(item.body) > self.max_item:
+    def put(self, key: Hashable, item: T) -> None:
+        weight = self.weigh(item)
+        if weight > self.max_item:
             return
         with self._lock:
             if key in self._items:
                 return
-            self._items[key] = item
-            self._size += len(item.body)
-            while self._size > self.max_bytes and self._items:
-                _k, old = self._items.popitem(last=False)
-                self._size -= len(old.body)
+            self._items[key] = (item, weight)
+            self._weight += weight
+            while self._weight > self.max_weight and self._items:
+                _k, (_old, w) = self._items.popitem(last=False)
+                self._weight -= w
+
+
+class ResultCache(LRUCache[Cached]):
+    """Serialized query results keyed on (dataset version, query, dataset, format), bounded in bytes."""
+
+    def __init__(self, max_bytes: int, max_item: int = 1 << 20) -> None:
+        super().__init__(max_bytes, lambda item: len(item.body), max_item)
+
+    @staticmethod
+    def key(*parts: Any) -> str:
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def psk() -> dict[str, Any]:

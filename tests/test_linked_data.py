@@ -251,3 +251,30 @@ def test_html_is_escaped(hostile_server: str) -> None:
         hostile_server, "/query", params={"query": "SELECT ?l WHERE { ?s rdfs:label ?l FILTER(CONTAINS(?l, 'script')) }"}
     ).text
     assert "<script>alert" not in query and "&lt;script&gt;" in query
+
+
+def test_incident_lists_are_cached_per_dataset_version(tmp_path: Path) -> None:
+    """Filtering a province's incidents re-uses its list; a new dataset version (a load) is seen at once."""
+    from server import create_app
+
+    path = tmp_path / "store"
+    build(LocalStore(path), Base())
+    load_files("acled", [FIXTURES / "acled_small.csv"], Settings(store=str(path)))
+    app = create_app({"PSK_STORE": str(path)})
+    client = app.test_client()
+    cache = app.extensions["psk"]["incidents"]
+    url = "/incidents/id/province/balochistan.json"
+    before = client.get(url).get_json()["incidents"]
+    assert before and cache.hits == 0
+    filtered = client.get(url, query_string={"from": before[-1]["date"]}).get_json()["incidents"]
+    assert cache.hits == 1 and filtered and all(it["date"] >= before[-1]["date"] for it in filtered)
+    # a second export adds one more Balochistan event: the next request reads the new version, not the cache
+    lines = (FIXTURES / "acled_small.csv").read_text(encoding="utf-8").splitlines()
+    balochistan = next(line for line in lines[1:] if ",Baluchistan," in line)  # the ACLED spelling
+    event_id = balochistan.split(",", 1)[0]
+    (tmp_path / "more.csv").write_text(lines[0] + "\n" + balochistan.replace(event_id, "NEW0001", 1) + "\n", encoding="utf-8")
+    load_files("acled", [tmp_path / "more.csv"], Settings(store=str(path)))
+    app.extensions["psk"]["backend"]._checked = 0.0  # the version is re-read at most every 50 ms
+    after = client.get(url).get_json()["incidents"]
+    assert len(after) == len(before) + 1 and any(it["iri"].endswith("/incident/acled-new0001") for it in after)
+    app.extensions["psk"]["backend"].close()
