@@ -275,10 +275,18 @@ def _single(values: dict[str, list[str]], name: str) -> str | None:
     return got[0] if got else None
 
 
+def _raw(text: str) -> bytes:
+    """The bytes behind a WSGI environ string (PEP 3333: latin-1); UTF-8 for a server that decoded them itself."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
 def parse_request(environ: dict[str, Any], body: bytes) -> Params:
     """Query, dataset and format from GET, POST form or POST application/sparql-query; errors per the protocol."""
     method = environ["REQUEST_METHOD"]
-    args = parse_form(environ.get("QUERY_STRING", "").encode("latin-1"))  # WSGI strings carry the raw bytes
+    args = parse_form(_raw(environ.get("QUERY_STRING", "")))
     if method in ("GET", "HEAD"):
         if "update" in args:
             raise ProtocolError(403, READ_ONLY)
@@ -360,6 +368,9 @@ class SparqlProtocol:
             return self._respond(
                 start_response, method, exc.status, {**exc.headers, **CORS}, f"{exc.status} {exc.message}\n".encode()
             )
+        except Exception:  # a bug must not reach the client as a stack trace
+            self.flask_app.logger.exception("unhandled error in the SPARQL protocol layer")
+            return self._respond(start_response, method, 500, CORS, b"500 Internal Server Error: the server failed to answer.\n")
         headers = {
             **item.headers,
             **CORS,

@@ -214,3 +214,19 @@ def test_lookup_rows_are_counted_and_capped_whatever_the_values(fmt: str) -> Non
             assert len(json.loads(answer.body)["results"]["bindings"]) == expect_rows
         if fmt == "xml":
             assert len(list(Result.parse(io.BytesIO(answer.body), format="xml").bindings)) == expect_rows
+
+
+def test_a_bug_in_the_protocol_layer_is_a_plain_500(full_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.protocol
+    from server import create_app
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    app = create_app({"PSK_STORE": str(full_store)})
+    monkeypatch.setattr(server.protocol, "run_query", broken)
+    resp = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o . ?o ?q ?r }"})
+    assert resp.status_code == 500 and resp.mimetype == "text/plain"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert b"failed to answer" in resp.data and b"secret" not in resp.data and b"Traceback" not in resp.data
+    app.extensions["psk"]["backend"].close()
