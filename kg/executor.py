@@ -65,8 +65,7 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
     native = _NATIVE.get(fmt)
     bound = lookup.bound_variables
     if lookup.form == "SELECT" and native is not None and bound:
-        take = max_rows + 1 if lookup.limit is None else min(lookup.limit, max_rows + 1)
-        body = store.query(lookup.sparql(take)).serialize(format=native)
+        body = store.query(lookup.sparql(lookup.take(max_rows))).serialize(format=native)
         assert body is not None
         rows = body.count(b'"type":"') // bound if fmt == "json" else body.count(b"<result>")
         if rows <= max_rows:

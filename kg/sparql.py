@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,6 +85,10 @@ class Lookup:
         tail = (f" LIMIT {limit}" if limit is not None else "") + (f" OFFSET {self.offset}" if self.offset else "")
         return f"{head} WHERE {{ {pattern} }}{tail}"
 
+    def take(self, max_rows: int) -> int:
+        """How many rows to read: the query's LIMIT, but at most one past the cap (to tell that it was cut)."""
+        return max_rows + 1 if self.limit is None else min(self.limit, max_rows + 1)
+
     @property
     def bound_variables(self) -> int:
         """How many projected variables every row binds (those in the pattern; the others are never bound)."""
@@ -146,7 +149,6 @@ _PROLOGUE_TOKEN = re.compile(rf"(?P<iri>{_IRIREF})|\#[^\n]*|(?P<kw>PREFIX|BASE)|
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
 _LITERAL_PARTS = re.compile(r"(?:\"([^\"]*)\"|'([^']*)')(?:@(.+)|\^\^(.+))?", re.DOTALL)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_POSITION = ("subject", "predicate", "object")
 
 
 class _NotALookup(Exception):
@@ -265,19 +267,12 @@ def run_lookup(store: ox.Store, lookup: Lookup, max_rows: int) -> Result:
         if lookup.limit == 0:
             return Result("boolean", boolean=False)
         return Result("boolean", boolean=next(itertools.islice(matches, start, None), None) is not None)
-    take = max_rows + 1 if lookup.limit is None else min(lookup.limit, max_rows + 1)
     positions = {name: i for i, name in enumerate(lookup.pattern) if isinstance(name, str)}
     picks = [positions.get(v) for v in lookup.variables]
-    window = itertools.islice(matches, start, start + take)
-    rows: list[list[Any]]
-    if picks and None not in picks:  # the usual case: every projected variable is in the pattern
-        get = operator.attrgetter(*(_POSITION[i] for i in picks if i is not None))
-        rows = [list(get(q)) for q in window] if len(picks) > 1 else [[get(q)] for q in window]
-    else:
-        rows = []
-        for quad in window:
-            triple = (quad.subject, quad.predicate, quad.object)
-            rows.append([None if i is None else triple[i] for i in picks])
+    rows = []
+    for quad in itertools.islice(matches, start, start + lookup.take(max_rows)):
+        triple = (quad.subject, quad.predicate, quad.object)
+        rows.append([None if i is None else triple[i] for i in picks])
     truncated = len(rows) > max_rows
     return Result("bindings", variables=list(lookup.variables), rows=rows[:max_rows], truncated=truncated)
 

@@ -95,14 +95,19 @@ def limits_of(config: Any) -> Limits:
     return Limits(config["PSK_MAX_QUERY_BYTES"], config["PSK_MAX_DEPTH"], config["PSK_MAX_ROWS"], config["PSK_QUERY_TIMEOUT"])
 
 
+def _refusal(exc: QueryRejected | QuerySyntaxError) -> ProtocolError:
+    """The protocol answer to a query that is refused or does not parse."""
+    if isinstance(exc, QuerySyntaxError):
+        return ProtocolError(400, f"Bad Request: malformed query: {exc}")
+    return ProtocolError(exc.status, ("Payload Too Large: " if exc.status == 413 else "Bad Request: ") + str(exc))
+
+
 def check(query: str, limits: Limits) -> QueryInfo:
     """analyze() with its exceptions turned into protocol errors."""
     try:
         return analyze(query, limits)
-    except QueryRejected as exc:
-        raise ProtocolError(exc.status, ("Payload Too Large: " if exc.status == 413 else "Bad Request: ") + str(exc)) from None
-    except QuerySyntaxError as exc:
-        raise ProtocolError(400, f"Bad Request: malformed query: {exc}") from None
+    except (QueryRejected, QuerySyntaxError) as exc:
+        raise _refusal(exc) from None
 
 
 @lru_cache(maxsize=512)
@@ -388,12 +393,10 @@ class SparqlProtocol:
         base_iri = endpoint_url(environ)  # relative IRIs resolve against the endpoint
         try:
             return run_query(self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info)
-        except QuerySyntaxError as exc:
-            raise ProtocolError(400, f"Bad Request: malformed query: {exc}") from None
+        except (QueryRejected, QuerySyntaxError) as exc:
+            raise _refusal(exc) from None
         except QueryTimeout as exc:
             raise ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"}) from None
-        except QueryRejected as exc:
-            raise ProtocolError(exc.status, f"Bad Request: {exc}") from None
         except KGError as exc:
             self.flask_app.logger.warning("query failed: %s", exc)
             raise ProtocolError(500, f"Internal Server Error: the query could not be evaluated ({str(exc)[:300]})") from None
