@@ -138,9 +138,13 @@ _LITERAL = (
     r"(?:\"[^\"\\\n\r]*\"|'[^'\\\n\r]*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^" + _CONST + ")?"
     rf"|[+-]?[0-9]+(?:\.[0-9]+)?{_END}|true{_END}|false{_END}"
 )
-_BOUNDED = re.compile(
-    rf"""(?P<prologue>{_WS}(?:(?:PREFIX{_WS}{_PN_PREFIX}:{_WS}{_IRIREF}|BASE{_WS}{_IRIREF}){_WS})*)
-    (?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
+# in a prologue every comment ends with a newline (a query form follows), so a prologue cannot end inside one
+_WS_NL = r"(?:\s|\#[^\n]*\n)*"
+_PROLOGUE = re.compile(
+    rf"{_WS_NL}(?:(?:PREFIX{_WS_NL}{_PN_PREFIX}:{_WS_NL}{_IRIREF}|BASE{_WS_NL}{_IRIREF}){_WS_NL})*", re.IGNORECASE
+)
+_BODY = re.compile(
+    rf"""(?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
     \{{{_WS}(?P<s>{_VAR}|{_CONST}){_WS}(?P<p>{_VAR}|{_CONST}|a{_END}){_WS}(?P<o>{_VAR}|{_CONST}|{_LITERAL}){_WS}(?P<dot>\.)?{_WS}\}}
     {_WS}(?:(?:LIMIT{_WS}(?P<limit>[0-9]+)|OFFSET{_WS}(?P<offset>[0-9]+)){_WS})*""",
     re.IGNORECASE | re.VERBOSE,
@@ -156,24 +160,47 @@ class _NotALookup(Exception):
 
 
 @lru_cache(maxsize=256)  # clients send the same prologue again and again
-def _declared_prefixes(prologue: str) -> dict[str, str]:
-    """PREFIX declarations of a prologue the bounded-lookup pattern matched (BASE is refused: no relative IRIs)."""
-    declared: dict[str, str] = {}
+def _prologue_prefixes(prologue: str) -> dict[str, str] | None:
+    """The prefixes in scope after a prologue (predeclared ones, then its PREFIX declarations); None if the
+    text is not a prologue of PREFIX declarations with absolute IRIs (BASE is refused: no relative IRIs)."""
+    if _PROLOGUE.fullmatch(prologue) is None:
+        return None
+    declared = dict(PREFIXES)
     keyword = ns = None
     for m in _PROLOGUE_TOKEN.finditer(prologue):
         if m["kw"]:
             keyword = m["kw"].upper()
             if keyword == "BASE":
-                raise _NotALookup
+                return None
         elif m["ns"] is not None and keyword == "PREFIX":
             ns = m["ns"]
         elif m["iri"] and ns is not None:
             iri = m["iri"][1:-1]
             if not _ABSOLUTE.match(iri):
-                raise _NotALookup
+                return None
             declared[ns] = iri
             keyword = ns = None
     return declared
+
+
+def _split_prologue(query: str) -> tuple[int, dict[str, str] | None]:
+    """Where the query form starts, and the prefixes in scope there (None: not a prologue we accept).
+
+    Clients send the same prologue with every query, so the split is first guessed with a plain search for
+    the form keyword and the prologue before it looked up in the cache; scanning a long prologue with the
+    regular expression on every request costs more than the rest of the recognizer. A guess is only used
+    when the text before it is a whole prologue (which cannot end inside a comment or an IRI), so it is
+    the same split the scan finds.
+    """
+    for keyword in ("SELECT", "ASK", "select", "ask"):
+        i = query.find(keyword)
+        if i >= 0:
+            prefixes = _prologue_prefixes(query[:i])
+            if prefixes is not None:
+                return i, prefixes
+    end = _PROLOGUE.match(query)
+    assert end is not None  # the pattern matches the empty string
+    return end.end(), _prologue_prefixes(query[: end.end()])
 
 
 def _iri(text: str, prefixes: dict[str, str]) -> ox.NamedNode:
@@ -220,7 +247,10 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     """QueryInfo with its Lookup for a one-triple-pattern SELECT/ASK (see above); None for anything else."""
     if len(query) > limits.max_bytes or len(query.encode("utf-8")) > limits.max_bytes:
         return None  # the general path reports the size
-    m = _BOUNDED.fullmatch(query)
+    start, prefixes = _split_prologue(query)
+    if prefixes is None:
+        return None
+    m = _BODY.fullmatch(query, start)
     if m is None:
         return None
     s, p, o = m["s"], m["p"], m["o"]
@@ -232,7 +262,6 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     if (p.lower() == "a" and p != "a") or (o.lower() in ("true", "false") and o not in ("true", "false")):
         return None  # 'a', 'true' and 'false' are lower-case only
     try:
-        prefixes = {**PREFIXES, **_declared_prefixes(m["prologue"])}
         pattern = (
             _term(s, prefixes),
             ox.NamedNode(RDF_TYPE) if p == "a" else _term(p, prefixes),

@@ -33,6 +33,9 @@ BOUNDED = [
     "SELECT?s{?s?p?o}",
     "PREFIX inc: <https://w3id.org/pakistan-security-kg/id/incident/> SELECT ?p ?o WHERE { inc:acled-syn0001 ?p ?o.}",
     "SELECT ?i WHERE { ?i psk:civilianTargeting false } LIMIT 5",
+    # the form keyword also appears in the prologue (a prefix name, an IRI, a comment)
+    "PREFIX ask: <http://example.org/select/> # select * {\nSELECT ?o { ask:x ?p ?o }",
+    "# SELECT ?s { ?s ?p ?o }\nASK { ?s ?p ?o }",
 ]
 NOT_BOUNDED = [
     "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",  # duplicates skipped: unbounded work between rows
@@ -63,6 +66,11 @@ NOT_BOUNDED = [
     "SELECT ?i WHERE { ?i psk:civilianTargeting FALSE }",  # Oxigraph: a syntax error
     "SELECT ?o WHERE { ?s ?p 1e3 }",
     "SELECT ?o ?o WHERE { ?s ?p ?o }",
+    "# ASK { ?s ?p ?o }",  # only a comment: no query at all
+    "PREFIX ex: <http://example.org/> # SELECT ?s { ?s ?p ?o }",
+    "PREFIX ex: <http://example.org/>\n# SELECT ?s { ?s ?p ?o }\n",
+    "PREFIX ex: <http://example.org/> BASE <http://example.org/> SELECT ?o { ex:a ?p ?o }",
+    "PREFIX ex: <relative/> SELECT ?o { ex:a ?p ?o }",
 ]
 
 
@@ -104,6 +112,7 @@ def test_select_star_keeps_the_order_of_appearance(server: str) -> None:
         f"SELECT ?p ?o WHERE {{ <{ACLED1}> ?p ?o }}",
         f"SELECT ?o ?x ?p WHERE {{ <{ACLED1}> ?p ?o }}",  # projection order, a variable the pattern does not bind
         "PREFIX inc: <https://w3id.org/pakistan-security-kg/id/incident/> SELECT * { inc:acled-syn0001 ?p ?o.}",
+        "PREFIX ask: <https://w3id.org/pakistan-security-kg/id/incident/> # select ?x\nSELECT * { ask:acled-syn0001 ?p ?o }",
         "SELECT * WHERE { ?s a psk:ArmedGroup }",
         "SELECT ?s ?o WHERE { ?s rdfs:label ?o } LIMIT 7 OFFSET 3",
         'ASK { ?g rdfs:label "Baloch Liberation Army"@EN }',
