@@ -201,6 +201,21 @@ def stats(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.pass_context
+def compact(ctx: click.Context) -> None:
+    """Publish a compacted copy of the current store version (after loads run with --no-compact)."""
+    import time
+
+    s = _settings(ctx)
+    started = time.monotonic()
+    try:
+        version = LocalStore(s.store).compact()
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"compacted in {time.monotonic() - started:.1f} s; current version {version}")
+
+
+@main.command()
 @click.argument("quote")
 def locate(quote: str) -> None:
     """Print the character offsets of QUOTE in the seed article (a curator's helper)."""
@@ -221,7 +236,7 @@ def load() -> None:
     """Load conflict-data exports (ACLED, UCDP GED) into the store, transactionally."""
 
 
-def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: bool, into: str | None) -> None:
+def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool) -> None:
     from .acled import load_files
 
     s = _settings(ctx)
@@ -233,6 +248,7 @@ def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: b
             skip_invalid=skip_invalid,
             into=into or s.remote,
             progress=lambda m: click.echo(m, err=True),
+            compact=compact,
         )
     except KGError as exc:
         _fail(exc)
@@ -248,9 +264,15 @@ def _load_command(kind: str, help_text: str) -> None:
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
     @click.option("--skip-invalid", is_flag=True, help="Skip bad rows (each reported) instead of stopping the load.")
     @click.option("--into", metavar="URL", help="Load into a remote SPARQL 1.1 store.")
+    @click.option(
+        "--compact/--no-compact",
+        default=True,
+        show_default=True,
+        help="After publishing, replace the new version with a compacted copy (faster reads; embedded store only).",
+    )
     @click.pass_context
-    def command(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None) -> None:
-        _load(ctx, kind, files, skip_invalid, into)
+    def command(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool) -> None:
+        _load(ctx, kind, files, skip_invalid, into, compact)
 
 
 _load_command("acled", "Load ACLED export CSV files (all 31 columns, export order).")

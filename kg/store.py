@@ -89,6 +89,17 @@ class LocalStore:
             self._prune(keep=version)
             return version
 
+    def compact(self) -> str:
+        """Publish a compacted copy of the current version (same content, faster reads) and return its name.
+
+        Bulk loads leave many overlapping files; RocksDB would merge them in the background, but readers
+        open versions read-only and never do. A lookup on a compacted store reads about 40 % less
+        (bench/). A failed or interrupted compaction leaves the current version published as it was.
+        """
+        if not self.exists():
+            raise StoreMissing(f"no store at {self.path}: run `kg build` first")
+        return self.write(lambda _store: None, from_current=True, optimize=True)
+
     def _version_dirs(self) -> list[Path]:
         return sorted((d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith(".dumps")), key=lambda d: d.name)
 

@@ -88,6 +88,30 @@ def test_rows_become_incidents_reconciled_with_seed_entities(store: LocalStore) 
     )
 
 
+def test_a_load_is_served_at_once_then_replaced_by_a_compacted_copy(store: LocalStore) -> None:
+    served: list[tuple[str, bool]] = []
+
+    def progress(message: str) -> None:
+        if message.startswith("compacting"):
+            served.append((store.version(), ask(store, f"ASK {{ <{BASE.entity('incident/acled-syn0001')}> ?p ?o }}")))
+
+    report = load_files("acled", [ACLED], settings(store), progress=progress)
+    [(loaded, visible)] = served
+    assert visible  # readers see the loaded rows before the compaction starts
+    assert report.compact_s is not None and report.version == store.version() != loaded
+    loaded_store = ox.Store.read_only(str(store.version_dir(loaded)))
+    assert {str(q) for q in loaded_store} == {str(q) for q in store.open_read()[1]}
+    files = {v: len(list(store.version_dir(v).glob("*.sst"))) for v in (loaded, report.version)}
+    assert files[report.version] < files[loaded]  # the overlapping files of the bulk load are merged
+
+
+def test_a_load_without_compaction_publishes_one_version(store: LocalStore) -> None:
+    before = store.version()
+    report = load_files("acled", [ACLED], settings(store), compact=False)
+    assert report.compact_s is None and report.version == store.version() != before
+    assert sorted(d.name for d in store.versions.iterdir() if d.is_dir()) == sorted([before, report.version])
+
+
 def test_loaded_store_still_conforms_to_shapes(store: LocalStore) -> None:
     load_files("acled", [ACLED], settings(store))
     _v, s = store.open_read()

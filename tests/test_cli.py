@@ -92,3 +92,15 @@ def test_load_reports_bad_rows(store: Path, tmp_path: Path) -> None:
     skipped = kg(store, "load", "acled", "--skip-invalid", str(bad), str(FIXTURES / "acled_small.csv"))
     assert skipped.returncode == 0
     assert "skipped: " in skipped.stderr and "loaded 4 rows" in skipped.stdout and "1 skipped" in skipped.stdout
+    assert "compacting the new version" in skipped.stderr and "compacted in" in skipped.stderr
+
+
+def test_compact_publishes_the_same_data(store: Path, tmp_path: Path) -> None:
+    before = kg(store, "stats").stdout
+    result = kg(store, "compact")
+    assert result.returncode == 0 and "compacted in" in result.stdout, result.stderr
+    after = json.loads(kg(store, "stats").stdout)
+    assert after["version"] != json.loads(before)["version"]
+    assert {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in json.loads(before).items() if k != "version"}
+    missing = kg(tmp_path / "nothing", "compact")
+    assert missing.returncode == 1 and "run `kg build` first" in missing.stderr and "Traceback" not in missing.stderr
