@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import CANONICAL_BASE, Base
 
+from . import allocator as _allocator
 from .backend import Backend, make_backend
 from .protocol import SparqlProtocol
 from .util import LRUCache, Queries, ResultCache, iri_to_path
@@ -71,10 +72,12 @@ def create_app(config: dict[str, Any] | None = None, store: Backend | None = Non
             return render_template("error.html", status=500, title="Internal error", message="The server failed to answer."), 500
         return Response("500 Internal Server Error: the server failed to answer.\n", status=500, mimetype="text/plain"), 500
 
+    allocator = _allocator.loaded()
+
     @app.get("/healthz")
     def health() -> Response:
         backend: Backend = app.extensions["psk"]["backend"]
-        return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version()})
+        return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator})
 
     return app
 

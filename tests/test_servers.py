@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import gzip
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+
+from server import allocator
+from server.allocator import PREFERRED
 
 from .helpers import Server
 
@@ -57,3 +62,48 @@ def test_runaway_query_is_stopped_while_lookups_flow(any_server: str) -> None:
         assert all(f.result().status_code == 200 for f in lookups)
         stopped = runaway.result()
     assert stopped.status_code == 503 and "time limit" in stopped.text
+
+
+def expected_allocator() -> str:
+    """What `--allocator auto` must give on this machine: the first of jemalloc, mimalloc installed, else glibc's."""
+    return next((name for name in PREFERRED if ctypes.util.find_library(name)), "system")
+
+
+@pytest.mark.parametrize("server_name", ["granian", "gunicorn"])
+def test_serve_preloads_the_best_installed_allocator(full_store: Path, server_name: str) -> None:
+    srv = Server({"PSK_STORE": str(full_store)}, "--server", server_name, "--workers", "1")
+    try:
+        assert requests.get(srv.url + "/healthz", timeout=30).json()["allocator"] == expected_allocator()
+        # the query processes (spawned) inherit it: a query that takes the worker pool answers as before
+        grouped = requests.get(srv.url + "/sparql", params={"query": GROUPED, "format": "csv"}, timeout=30)
+        assert grouped.status_code == 200 and grouped.text.startswith("type,n\r\n")
+    finally:
+        srv.stop()
+
+
+def test_serve_with_the_system_allocator(full_store: Path) -> None:
+    srv = Server({"PSK_STORE": str(full_store)}, "--allocator", "system", "--workers", "1")
+    try:
+        assert requests.get(srv.url + "/healthz", timeout=30).json()["allocator"] == "system"
+    finally:
+        srv.stop()
+
+
+def test_ensure_executes_itself_once_with_the_library_preloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, list[str], dict[str, str]]] = []
+    monkeypatch.setattr(allocator, "loaded", lambda: "system")
+    monkeypatch.setattr(allocator, "library", lambda name: f"lib{name}.so.2" if name == "mimalloc" else None)
+    monkeypatch.setattr(allocator.os, "execve", lambda exe, argv, env: calls.append((exe, argv, env)))
+    monkeypatch.delenv("PSK_ALLOCATOR_EXEC", raising=False)
+    monkeypatch.setenv("LD_PRELOAD", "libother.so")
+    with pytest.raises(AssertionError, match="unreachable"):  # the patched execve returns
+        allocator.ensure("auto")
+    [(exe, argv, env)] = calls
+    assert exe == sys.executable and argv[1:] == sys.orig_argv[1:]
+    assert env["LD_PRELOAD"] == "libmimalloc.so.2 libother.so" and env["PSK_ALLOCATOR_EXEC"] == "1"
+    # the executed process does not try again, and a named allocator that is missing is a clear error
+    monkeypatch.setenv("PSK_ALLOCATOR_EXEC", "1")
+    assert allocator.ensure("auto") == "system" and len(calls) == 1
+    with pytest.raises(allocator.AllocatorMissing, match="apt install libjemalloc2"):
+        allocator.ensure("jemalloc")
+    assert allocator.ensure("system") == "system"
