@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -198,12 +199,15 @@ def bench_load(size: int, work: Path) -> dict[str, Any]:
     }
 
 
-def bench_http(size: int, work: Path, repeats: int, server: str = "granian") -> dict[str, Any]:
+def bench_http(
+    size: int, work: Path, repeats: int, server: str = "granian", allocator: str = "auto"
+) -> tuple[dict[str, Any], str]:
+    """Query timings per query kind, and the memory allocator our server runs with (Oxigraph: the system's)."""
     store = LocalStore(work / "store")
     # no access log: Oxigraph server writes none either (like for like; `kg serve` logs by default)
     ours = Server(
         {"PSK_STORE": str(store.path), "PSK_QUERY_TIMEOUT": "600"},
-        *("--workers", "2", "--timeout", "600", "--server", server, "--no-access-log"),
+        *("--workers", "2", "--timeout", "600", "--server", server, "--no-access-log", "--allocator", allocator),
     )
     oxi = OxigraphServer.read_only(store.version_dir())
     rng = random.Random(7)
@@ -213,6 +217,8 @@ def bench_http(size: int, work: Path, repeats: int, server: str = "granian") -> 
     warm, lookups = lookups[:1000], lookups[1000:]
     order = rng.sample(range(1, size + 1), size)  # wrk: every incident once before any comes again
     out: dict[str, Any] = {}
+    with urllib.request.urlopen(ours.url + "/healthz", timeout=30) as resp:
+        allocator = str(json.load(resp)["allocator"])
     try:
         a, b = Client(ours.url), Client(oxi.url)
         for name, q in HEAVY.items():
@@ -232,7 +238,7 @@ def bench_http(size: int, work: Path, repeats: int, server: str = "granian") -> 
     finally:
         ours.stop()
         oxi.stop()
-    return out
+    return out, allocator
 
 
 def main() -> None:
@@ -241,6 +247,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian", help="the HTTP server for our app")
+    parser.add_argument(
+        "--allocator",
+        choices=["auto", "jemalloc", "mimalloc", "system"],
+        default="auto",
+        help="`kg serve --allocator` for our server",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -261,7 +273,8 @@ def main() -> None:
                 flush=True,
             )
             if not args.skip_http:
-                entry["http"] = bench_http(size, work, args.repeats, args.server)
+                entry["http"], entry["our_allocator"] = bench_http(size, work, args.repeats, args.server, args.allocator)
+                print(f"our server's memory allocator: {entry['our_allocator']} (Oxigraph server: the system's)", flush=True)
                 for name, pair in entry["http"].items():
                     o, x = pair["ours"], pair["oxigraph"]
                     print(
