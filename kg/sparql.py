@@ -183,24 +183,32 @@ def _prologue_prefixes(prologue: str) -> dict[str, str] | None:
     return declared
 
 
+_FORM_KEYWORDS = tuple(k for form in sorted(FORMS) for k in (form, form.lower()))
+
+
 def _split_prologue(query: str) -> tuple[int, dict[str, str] | None]:
     """Where the query form starts, and the prefixes in scope there (None: not a prologue we accept).
 
     Clients send the same prologue with every query, so the split is first guessed with a plain search for
-    the form keyword and the prologue before it looked up in the cache; scanning a long prologue with the
-    regular expression on every request costs more than the rest of the recognizer. A guess is only used
-    when the text before it is a whole prologue (which cannot end inside a comment or an IRI), so it is
-    the same split the scan finds.
+    a form keyword (the earliest first) and the text before it looked up in the cache; scanning a long
+    prologue with a regular expression on every request costs more than the rest of the recognizer. A guess
+    is only used when the text before it is a whole prologue (which cannot end inside a comment or an IRI),
+    so it is the split the scan would find.
     """
-    for keyword in ("SELECT", "ASK", "select", "ask"):
-        i = query.find(keyword)
-        if i >= 0:
-            prefixes = _prologue_prefixes(query[:i])
-            if prefixes is not None:
-                return i, prefixes
+    guesses = sorted(i for k in _FORM_KEYWORDS if (i := query.find(k)) >= 0)
+    for i in guesses[:2]:
+        prefixes = _prologue_prefixes(query[:i])
+        if prefixes is not None:
+            return i, prefixes
     end = _PROLOGUE.match(query)
     assert end is not None  # the pattern matches the empty string
     return end.end(), _prologue_prefixes(query[: end.end()])
+
+
+def prologue_end(query: str) -> int:
+    """Where the text after a prologue of PREFIX declarations begins (0 when there is none, or a BASE)."""
+    start, prefixes = _split_prologue(query)
+    return start if prefixes is not None else 0
 
 
 def _iri(text: str, prefixes: dict[str, str]) -> ox.NamedNode:
@@ -313,7 +321,8 @@ def _analyze(query: str, limits: Limits) -> QueryInfo:
         raise QueryRejected(f"query is {size} bytes; the limit is {limits.max_bytes} bytes", status=413)
     depth = max_depth = 0
     form: str | None = None
-    for m in _TOKEN.finditer(query):
+    # a prologue of PREFIX declarations (checked, and cached, by the pattern) holds no keyword and no group
+    for m in _TOKEN.finditer(query, prologue_end(query)):
         kind = m.lastgroup
         if kind == "open":
             depth += 1
@@ -341,7 +350,9 @@ def select_star_order(query: str) -> list[str] | None:
     if "*" not in query:
         return None
     tokens = [
-        (m.lastgroup, m.group()) for m in _TOKEN.finditer(query) if m.lastgroup not in ("comment",) and not m.group().isspace()
+        (m.lastgroup, m.group())
+        for m in _TOKEN.finditer(query, prologue_end(query))
+        if m.lastgroup not in ("comment",) and not m.group().isspace()
     ]
     for i, (kind, text) in enumerate(tokens):
         if kind == "word" and text.upper() == "SELECT":

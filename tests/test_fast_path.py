@@ -96,6 +96,22 @@ def test_service_is_still_refused_and_oversized_lookups_still_reported() -> None
         analyze(big, LIMITS)
 
 
+def test_checks_still_see_everything_after_a_long_prologue() -> None:
+    """The query checks skip a prologue of PREFIX declarations they have seen before, and nothing after it."""
+    from kg.sparql import QueryRejected
+
+    prologue = "".join(f"PREFIX p{i}: <http://example.org/{i}/>\n" for i in range(30)) + "# select ask {{{ SERVICE\n"
+    for _ in range(2):  # the second time the prologue comes from the cache
+        with pytest.raises(QueryRejected, match="SERVICE"):
+            analyze(prologue + "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }", LIMITS)
+        with pytest.raises(QueryRejected, match="read-only"):
+            analyze(prologue + "INSERT DATA { <a:b> <a:c> 'select' }", LIMITS)
+        with pytest.raises(QueryRejected, match="deeper than 64"):
+            analyze(prologue + "SELECT * WHERE " + "{" * 70 + "}" * 70, LIMITS)
+        info = analyze(prologue + "CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * { ?s ?p ?o } } }", LIMITS)
+        assert info.form == "CONSTRUCT" and info.depth == 3 and info.lookup is None
+
+
 def test_select_star_keeps_the_order_of_appearance(server: str) -> None:
     resp = requests.get(
         server + "/sparql",
