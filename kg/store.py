@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from .errors import KGError
 
 KEEP_VERSIONS = 2
+REPLACED = ".replaced"  # marker beside a version that a compacted copy of it replaced
 
 
 class StoreMissing(KGError):
@@ -64,11 +65,18 @@ class LocalStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def write(self, fn: Callable[[ox.Store], None], *, from_current: bool, optimize: bool = True) -> str:
-        """Run fn on a new version (empty, or a checkpoint of the current one) and publish it atomically."""
+    def write(
+        self, fn: Callable[[ox.Store], None], *, from_current: bool, optimize: bool = True, replace_current: bool = False
+    ) -> str:
+        """Run fn on a new version (empty, or a checkpoint of the current one) and publish it atomically.
+
+        replace_current: the new version stands in for the current one (same data), which then no longer
+        counts as the previous version; it is deleted by the next write (servers may still be reading it).
+        """
         with self._lock():
             version = self._next_version_name()
             target = self.versions / version
+            replaced = self.version() if replace_current and self.exists() else None
             try:
                 if from_current and self.exists():
                     ox.Store.read_only(str(self.version_dir())).backup(str(target))
@@ -86,7 +94,9 @@ class LocalStore:
             except BaseException:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
-            self._prune(keep=version)
+            if replaced is not None:
+                (self.versions / f"{replaced}{REPLACED}").touch()
+            self._prune(keep=version, spare=replaced)
             return version
 
     def compact(self) -> str:
@@ -94,11 +104,13 @@ class LocalStore:
 
         Bulk loads leave many overlapping files; RocksDB would merge them in the background, but readers
         open versions read-only and never do. A lookup on a compacted store reads about 40 % less
-        (bench/). A failed or interrupted compaction leaves the current version published as it was.
+        (bench/). The uncompacted version does not count as the previous one (that stays the version before
+        it) and is deleted by the next build or load; a failed or interrupted compaction leaves the current
+        version published as it was.
         """
         if not self.exists():
             raise StoreMissing(f"no store at {self.path}: run `kg build` first")
-        return self.write(lambda _store: None, from_current=True, optimize=True)
+        return self.write(lambda _store: None, from_current=True, optimize=True, replace_current=True)
 
     def _version_dirs(self) -> list[Path]:
         return sorted((d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith(".dumps")), key=lambda d: d.name)
@@ -113,12 +125,18 @@ class LocalStore:
             name = now.strftime("%Y%m%dT%H%M%S.%f")
         return f"{name}-{uuid.uuid4().hex[:6]}"
 
-    def _prune(self, keep: str) -> None:
-        """Keep the newest KEEP_VERSIONS versions (the current one always); drop older ones and their dumps."""
-        versions = sorted(
-            (d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith(".dumps")), key=lambda d: d.name
-        )
-        old = [d for d in versions if d.name != keep][: max(0, len(versions) - KEEP_VERSIONS)]
-        for d in old:
-            shutil.rmtree(d, ignore_errors=True)
-            shutil.rmtree(d.with_name(d.name + ".dumps"), ignore_errors=True)
+    def _prune(self, keep: str, spare: str | None = None) -> None:
+        """Keep the current version and the newest KEEP_VERSIONS - 1 before it, with their dumps; delete versions
+        replaced by a compacted copy, except `spare` (replaced just now: a server may still be reading it)."""
+        versions = self._version_dirs()
+        replaced = [d for d in versions if d.name not in (keep, spare) and d.with_name(d.name + REPLACED).exists()]
+        counted = [d for d in versions if d not in replaced and d.name != spare]
+        old = [d for d in counted if d.name != keep][: max(0, len(counted) - KEEP_VERSIONS)]
+        for d in replaced + old:
+            self._remove(d)
+
+    @staticmethod
+    def _remove(version_dir: Path) -> None:
+        shutil.rmtree(version_dir, ignore_errors=True)
+        shutil.rmtree(version_dir.with_name(version_dir.name + ".dumps"), ignore_errors=True)
+        version_dir.with_name(version_dir.name + REPLACED).unlink(missing_ok=True)

@@ -88,7 +88,12 @@ def test_rows_become_incidents_reconciled_with_seed_entities(store: LocalStore) 
     )
 
 
+def versions(store: LocalStore) -> list[str]:
+    return sorted(d.name for d in store.versions.iterdir() if d.is_dir())
+
+
 def test_a_load_is_served_at_once_then_replaced_by_a_compacted_copy(store: LocalStore) -> None:
+    before = store.version()
     served: list[tuple[str, bool]] = []
 
     def progress(message: str) -> None:
@@ -103,13 +108,18 @@ def test_a_load_is_served_at_once_then_replaced_by_a_compacted_copy(store: Local
     assert {str(q) for q in loaded_store} == {str(q) for q in store.open_read()[1]}
     files = {v: len(list(store.version_dir(v).glob("*.sst"))) for v in (loaded, report.version)}
     assert files[report.version] < files[loaded]  # the overlapping files of the bulk load are merged
+    # the version before the load stays the previous one; the uncompacted copy goes with the next write
+    assert versions(store) == sorted([before, loaded, report.version])
+    again = load_files("acled", [ACLED], settings(store))
+    now = versions(store)  # the first compacted version (now the previous one), the second load and its copy
+    assert len(now) == 3 and now[0] == report.version and now[2] == again.version == store.version()
 
 
 def test_a_load_without_compaction_publishes_one_version(store: LocalStore) -> None:
     before = store.version()
     report = load_files("acled", [ACLED], settings(store), compact=False)
     assert report.compact_s is None and report.version == store.version() != before
-    assert sorted(d.name for d in store.versions.iterdir() if d.is_dir()) == sorted([before, report.version])
+    assert versions(store) == sorted([before, report.version])
 
 
 def test_loaded_store_still_conforms_to_shapes(store: LocalStore) -> None:
