@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,15 @@ class Client:
 ROUNDS = 3  # lookup rounds per server and client
 
 
+def alternating_rounds(run: Callable[[str, int], dict[str, float]]) -> dict[str, Any]:
+    """ROUNDS rounds of run(server, round), the servers taking turns to go first; each server's median round."""
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "oxigraph": []}
+    for r in range(ROUNDS):
+        for who in ("ours", "oxigraph") if r % 2 == 0 else ("oxigraph", "ours"):
+            runs[who].append(run(who, r))
+    return {who: median_round(rs) for who, rs in runs.items()}
+
+
 def median_round(runs: list[dict[str, float]]) -> dict[str, Any]:
     """The round with the median throughput, with every round's throughput beside it."""
     ordered = sorted(runs, key=lambda run: run["req_per_s"])
@@ -124,13 +134,13 @@ def measure(client: Client, path: str, queries: list[str]) -> dict[str, float]:
 WRK_SCRIPT = """
 local ids = {%(ids)s}
 local head, tail = %(head)s, %(tail)s
-local n = %(start)d
+local start, n = %(start)d, 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Accept"] = "application/sparql-results+json"
 request = function()
   n = n + 1
-  local body = head .. ids[(n - 1) %% #ids + 1] .. tail .. n
+  local body = head .. ids[(start + n - 1) %% #ids + 1] .. tail .. "%(label)s-" .. n
   return wrk.format(nil, "%(path)s", nil, body)
 end
 done = function(summary, latency, requests)
@@ -145,21 +155,27 @@ def lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def wrk_lookups(url: str, path: str, ids: list[int], seconds: float, work: Path, start: int = 0) -> dict[str, float] | None:
-    """Lookup throughput at one connection measured by wrk (None when wrk is not installed).
+def wrk_lookups(
+    exe: str, url: str, path: str, ids: list[int], seconds: float, work: Path, start: int = 0, label: str = "r"
+) -> dict[str, float]:
+    """Lookup throughput at one connection measured by wrk (exe: its path).
 
-    Requests go through ids from position `start` on, with counters from `start` on: rounds with different
-    starts send different query texts and incidents."""
-    exe = shutil.which("wrk")
-    if exe is None:
-        return None
+    Requests go through ids from position `start` on; every query text ends with `label` and a counter, so runs
+    with different labels never send the same text (no result-cache hit), even when they cycle through ids."""
     marker = "ID_PLACEHOLDER"
     encoded = form_body(f"SELECT ?p ?o WHERE {{ <{Base().entity('incident/acled-syn')}{marker}> ?p ?o }}\n# run ")
     head, tail = encoded.split(marker)
     script = work / f"lookups-{path.strip('/')}.lua"
     script.write_text(
         WRK_SCRIPT
-        % {"ids": ",".join(map(str, ids)), "head": lua_string(head), "tail": lua_string(tail), "path": path, "start": start}
+        % {
+            "ids": ",".join(map(str, ids)),
+            "head": lua_string(head),
+            "tail": lua_string(tail),
+            "path": path,
+            "start": start,
+            "label": label,
+        }
     )
     out = subprocess.run(
         [exe, "-t1", "-c1", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url],
@@ -245,21 +261,14 @@ def bench_http(
             out[f"repeated:{name}"] = {"ours": measure(a, "/sparql", repeated), "oxigraph": measure(b, "/query", repeated)}
         measure(a, "/sparql", warm)
         measure(b, "/query", warm)
-        runs: dict[str, list[dict[str, float]]] = {"ours": [], "oxigraph": []}
-        for r, chunk in enumerate(rounds):
-            for who in ("ours", "oxigraph") if r % 2 == 0 else ("oxigraph", "ours"):
-                runs[who].append(measure(a, "/sparql", chunk) if who == "ours" else measure(b, "/query", chunk))
-        out["entity-lookup"] = {who: median_round(rs) for who, rs in runs.items()}
-        if shutil.which("wrk"):
-            runs = {"ours": [], "oxigraph": []}
-            for r in range(ROUNDS):
-                start = r * (size // ROUNDS)
-                for who in ("ours", "oxigraph") if r % 2 == 0 else ("oxigraph", "ours"):
-                    url, path = (ours.url, "/sparql") if who == "ours" else (oxi.url, "/query")
-                    got = wrk_lookups(url, path, order, 5, work, start)
-                    assert got is not None
-                    runs[who].append(got)
-            out["entity-lookup (wrk)"] = {who: median_round(rs) for who, rs in runs.items()}
+        clients = {"ours": (a, "/sparql"), "oxigraph": (b, "/query")}
+        out["entity-lookup"] = alternating_rounds(lambda who, r: measure(*clients[who], rounds[r]))
+        wrk = shutil.which("wrk")
+        if wrk:
+            urls = {"ours": (ours.url, "/sparql"), "oxigraph": (oxi.url, "/query")}
+            out["entity-lookup (wrk)"] = alternating_rounds(
+                lambda who, r: wrk_lookups(wrk, *urls[who], order, 5, work, start=r * (size // ROUNDS), label=f"round{r}")
+            )
     finally:
         ours.stop()
         oxi.stop()
@@ -285,7 +294,10 @@ def main() -> None:
         "server": args.server,
         "sizes": {},
     }
-    for size in [int(s) for s in args.sizes.split(",")]:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if min(sizes) < 1000 * (ROUNDS + 1):
+        parser.error(f"sizes start at {1000 * (ROUNDS + 1)} incidents (a warm-up and {ROUNDS} rounds of 1000 distinct lookups)")
+    for size in sizes:
         with tempfile.TemporaryDirectory(prefix=f"psk-bench-{size}-") as tmp:
             work = Path(tmp)
             print(f"== {size} incidents", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -204,8 +205,6 @@ def stats(ctx: click.Context) -> None:
 @click.pass_context
 def compact(ctx: click.Context) -> None:
     """Publish a compacted copy of the current store version (after loads run with --no-compact)."""
-    import time
-
     s = _settings(ctx)
     started = time.monotonic()
     try:
