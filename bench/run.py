@@ -12,8 +12,9 @@ Two clients, both on one keep-alive connection: a Python client (http.client; it
 per request, is part of every latency it reports) and, when `wrk` is installed (Debian package wrk), wrk
 for the lookup throughput, which measures the servers rather than the client. Request bodies are encoded
 before the clock starts. Lookups run in three rounds per client, the two servers taking turns, and the
-median round is reported (with every round's throughput): noise on a shared machine comes in bursts. Both servers read the same store, which is the one `kg load` leaves: loaded,
-published, then compacted (the load figures give the time to publish and the compaction separately).
+median round is reported (with every round's throughput): noise on a shared machine comes in bursts.
+Both servers read the same store, which is the one `kg load` leaves: loaded, published, then compacted
+(the load figures give the time to publish and the compaction separately).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from kg.build import build
 from kg.config import Settings
 from kg.namespaces import PREFIXES, Base
 from kg.store import LocalStore
+from server.allocator import CHOICES
 from tests.helpers import OxigraphServer, Server
 
 from .synthetic import generate
@@ -248,9 +250,9 @@ def bench_http(
     warm, rounds = lookups[:1000], [lookups[1000 * (r + 1) : 1000 * (r + 2)] for r in range(ROUNDS)]
     order = rng.sample(range(1, size + 1), size)  # wrk: every incident once before any comes again
     out: dict[str, Any] = {}
-    with urllib.request.urlopen(ours.url + "/healthz", timeout=30) as resp:
-        allocator = str(json.load(resp)["allocator"])
     try:
+        with urllib.request.urlopen(ours.url + "/healthz", timeout=30) as resp:
+            allocator = str(json.load(resp)["allocator"])
         a, b = Client(ours.url), Client(oxi.url)
         for name, q in HEAVY.items():
             # first run per server warms caches of the OS and the store; we report p50/p95 of distinct runs,
@@ -283,7 +285,7 @@ def main() -> None:
     parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian", help="the HTTP server for our app")
     parser.add_argument(
         "--allocator",
-        choices=["auto", "jemalloc", "mimalloc", "system"],
+        choices=CHOICES,
         default="auto",
         help="`kg serve --allocator` for our server",
     )

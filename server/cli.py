@@ -10,6 +10,8 @@ from kg.cli import _settings, main
 from kg.errors import KGError
 from kg.store import LocalStore
 
+from .allocator import CHOICES, AllocatorMissing, ensure
+
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -29,7 +31,7 @@ from kg.store import LocalStore
 @click.option("--timeout", "query_timeout", default=10.0, show_default=True, help="Hard per-query time limit in seconds.")
 @click.option(
     "--allocator",
-    type=click.Choice(["auto", "jemalloc", "mimalloc", "system"]),
+    type=click.Choice(CHOICES),
     default="auto",
     envvar="PSK_ALLOCATOR",
     show_default=True,
@@ -56,8 +58,6 @@ def serve(
     if not remote and not LocalStore(s.store).exists():
         click.echo(f"error: {KGError(f'no store at {s.store}: run `kg build` first')}", err=True)
         sys.exit(1)
-    from .allocator import AllocatorMissing, ensure
-
     try:
         in_use = ensure(allocator)  # may execute this command again with the allocator preloaded
     except AllocatorMissing as exc:
