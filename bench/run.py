@@ -36,12 +36,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.acled import load_files
+from kg.allocator import CHOICES
 from kg.build import build
 from kg.config import Settings
+from kg.loaders import load_files
 from kg.namespaces import PREFIXES, Base
 from kg.store import LocalStore
-from server.allocator import CHOICES
 from tests.helpers import OxigraphServer, Server
 
 from .synthetic import generate

@@ -7,7 +7,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from kg.acled import ACLED_COLUMNS, ACLED_TYPES
+from kg.loaders import ACLED_COLUMNS, ACLED_TYPES
 
 ADMIN1 = [
     "Balochistan",

@@ -1,4 +1,4 @@
-"""`kg`: a thin command-line layer over the kg package (and the server's app factory for `serve`)."""
+"""`kg`: the command line over the kg package. `serve` imports the web app (server/) only when it runs."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
+from . import formats
+from .allocator import CHOICES
 from .config import Settings
 from .errors import KGError
 from .namespaces import PREFIXES
 from .store import LocalStore
 
 
-def _settings(ctx: click.Context) -> Settings:
+def settings_of(ctx: click.Context) -> Settings:
     return ctx.obj  # type: ignore[no-any-return]
 
 
@@ -32,12 +34,10 @@ def _fail(exc: Exception) -> None:
 @click.pass_context
 def main(ctx: click.Context, store: str | None, base: str | None) -> None:
     """Build, validate, query, export and serve the Pakistan security knowledge graph."""
-    settings = Settings()
-    if store:
-        settings.store = store
-    if base:
-        settings.base = base
-    ctx.obj = settings
+    try:
+        ctx.obj = Settings.from_env(store=store, base=base)
+    except KGError as exc:
+        _fail(exc)
 
 
 @main.command()
@@ -50,7 +50,7 @@ def build(ctx: click.Context, into: str | None, no_validate: bool) -> None:
     from .build import build as do_build
     from .validate import check
 
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         if into:
             from .remote import RemoteStore
@@ -58,7 +58,7 @@ def build(ctx: click.Context, into: str | None, no_validate: bool) -> None:
             quads = assemble(s.iris)
             if not no_validate:
                 check(quads)
-            RemoteStore(into).replace_all(quads, s.iris, progress=lambda m: click.echo(m, err=True))
+            RemoteStore.from_settings(s, into).replace_all(quads, s.iris, progress=lambda m: click.echo(m, err=True))
             click.echo(f"built into {into}")
             return
         version = do_build(LocalStore(s.store), s.iris, validate=not no_validate, progress=lambda m: click.echo(m, err=True))
@@ -75,7 +75,7 @@ def validate(ctx: click.Context, from_store: bool) -> None:
     from .build import assemble
     from .validate import validate as run
 
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         if from_store:
             _v, store = LocalStore(s.store).open_read()
@@ -103,9 +103,7 @@ def _table(variables: list[str], rows: list[list[object]]) -> str:
 @main.command()
 @click.argument("query", required=False)
 @click.option("-f", "--file", "file", type=click.Path(exists=True, dir_okay=False), help="Read the query from a .rq file.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld"]), default="table"
-)
+@click.option("--format", "fmt", type=click.Choice(["table", *formats.BY_NAME]), default="table")
 @click.option("--limit", "max_rows", default=100_000, show_default=True, help="Maximum rows returned.")
 @click.pass_context
 def query(ctx: click.Context, query: str | None, file: str | None, fmt: str, max_rows: int) -> None:
@@ -116,13 +114,13 @@ def query(ctx: click.Context, query: str | None, file: str | None, fmt: str, max
     if not text:
         _fail(click.UsageError("give a query as argument or with --file"))
     assert text is not None
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         analyze(text, Limits(max_bytes=10_000_000, max_depth=256))
         if s.remote:
             from .remote import RemoteStore
 
-            result = RemoteStore(s.remote).execute(text, max_rows=max_rows)
+            result = RemoteStore.from_settings(s).execute(text, max_rows=max_rows)
         else:
             _v, store = LocalStore(s.store).open_read()
             result = execute(store, text, max_rows=max_rows)
@@ -140,43 +138,29 @@ def query(ctx: click.Context, query: str | None, file: str | None, fmt: str, max
         else:
             click.echo(serialize(result, "turtle").decode())
         return
-    if result.kind == "graph" and fmt in ("json", "csv", "tsv", "xml"):
-        fmt = "turtle"
-    sys.stdout.buffer.write(serialize(result, fmt))
+    sys.stdout.buffer.write(serialize(result, formats.fit(result.kind, fmt)))
 
 
 @main.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"]), default="turtle"
-)
+@click.option("--format", "fmt", type=click.Choice([f.name for f in formats.GRAPH_FORMATS]), default="turtle")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default stdout).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     """Export the graph. turtle/ntriples/jsonld/rdfxml: default graph; trig/nquads: with claim graphs."""
-    formats = {
-        "turtle": ox.RdfFormat.TURTLE,
-        "ntriples": ox.RdfFormat.N_TRIPLES,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-        "trig": ox.RdfFormat.TRIG,
-        "nquads": ox.RdfFormat.N_QUADS,
-    }
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         _v, store = LocalStore(s.store).open_read()
     except KGError as exc:
         _fail(exc)
-    rdf_format = formats[fmt]
-    kwargs: dict[str, object] = {}
-    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
-        kwargs["prefixes"] = PREFIXES
-    if not rdf_format.supports_datasets:
+    target = formats.get(fmt)
+    kwargs = target.serialize_kwargs(PREFIXES)
+    if not target.dataset:
         kwargs["from_graph"] = ox.DefaultGraph()
     if output:
-        store.dump(output, rdf_format, **kwargs)
+        store.dump(output, **kwargs)
         click.echo(f"wrote {output}", err=True)
     else:
-        store.dump(sys.stdout.buffer, rdf_format, **kwargs)
+        store.dump(sys.stdout.buffer, **kwargs)
 
 
 @main.command()
@@ -185,18 +169,16 @@ def stats(ctx: click.Context) -> None:
     """Counts of triples, graphs, entities per class."""
     from .sparql import execute
 
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         version, store = LocalStore(s.store).open_read()
     except KGError as exc:
         _fail(exc)
     out: dict[str, object] = {"store": s.store, "version": version, "quads": len(store)}
     out["named_graphs"] = sum(1 for _ in store.named_graphs())
-    res = execute(
-        store,
-        "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class FILTER(STRSTARTS(STR(?class), STR(psk:))) } GROUP BY ?class ORDER BY DESC(?n)",
-        max_rows=1000,
-    )
+    from . import queries
+
+    res = execute(store, queries.text("class_stats"), max_rows=1000)
     out["classes"] = {row[0].value.split("#")[-1]: int(row[1].value) for row in res.rows}
     click.echo(json.dumps(out, indent=2))
 
@@ -205,7 +187,7 @@ def stats(ctx: click.Context) -> None:
 @click.pass_context
 def compact(ctx: click.Context) -> None:
     """Publish a compacted copy of the current store version (after loads run with --no-compact)."""
-    s = _settings(ctx)
+    s = settings_of(ctx)
     started = time.monotonic()
     try:
         version = LocalStore(s.store).compact()
@@ -236,9 +218,9 @@ def load() -> None:
 
 
 def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool) -> None:
-    from .acled import load_files
+    from .loaders import load_files
 
-    s = _settings(ctx)
+    s = settings_of(ctx)
     try:
         report = load_files(
             kind,
@@ -276,3 +258,104 @@ def _load_command(kind: str, help_text: str) -> None:
 
 _load_command("acled", "Load ACLED export CSV files (all 31 columns, export order).")
 _load_command("ucdp", "Load UCDP GED CSV files.")
+
+
+@main.command()
+@click.argument("iri")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def describe(ctx: click.Context, iri: str, fmt: str) -> None:
+    """What the entity page of IRI shows: labels, types, statements with provenance, claims, incoming links."""
+    from .backend import make_backend
+    from .describe import Reader
+
+    s = settings_of(ctx)
+    if not iri.startswith(("http://", "https://")):
+        iri = s.iris.entity(iri.removeprefix("id/"))  # a local path such as province/balochistan
+    backend = make_backend(s)
+    try:
+        entity = Reader(backend, s.iris).describe(iri)
+    except KGError as exc:
+        _fail(exc)
+    finally:
+        backend.close()
+    if entity is None:
+        _fail(KGError(f"nothing is known about {iri}"))
+    assert entity is not None
+    if fmt == "json":
+        click.echo(json.dumps(entity.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{entity.label}  <{entity.iri}>")
+    click.echo("types: " + ", ".join(t.label for t in entity.types))
+    if entity.aliases:
+        click.echo("also known as: " + ", ".join(entity.aliases))
+    for c in entity.comments:
+        click.echo(c)
+    rows: list[list[object]] = []
+    for group in entity.outgoing:
+        for v in group.values:
+            prov = "; ".join(f"{p.status}: {p.quote or p.source.label}" for p in v.provenance) or "curated"
+            rows.append([group.property.label, v.label if v.iri else v.literal, prov])
+    if rows:
+        click.echo("\n" + _table(["property", "value", "provenance"], rows))
+    if entity.claims:
+        click.echo("\n" + _table(["claim", "status", "quote"], [[c.label, c.status, c.quote] for c in entity.claims]))
+    if entity.incoming:
+        click.echo("\n" + _table(["referenced by", "count"], [[g.property.label, g.count] for g in entity.incoming]))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="Web worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Request threads per worker (each has as many query processes).")
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["granian", "gunicorn"]),
+    default="granian",
+    show_default=True,
+    help="The multi-process HTTP server.",
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
+@click.option("--store", "remote", metavar="URL", help="Serve from a remote SPARQL 1.1 endpoint instead of the embedded store.")
+@click.option(
+    "--timeout", "query_timeout", type=float, help="Hard per-query time limit in seconds (default 10; PSK_QUERY_TIMEOUT)."
+)
+@click.option(
+    "--allocator",
+    type=click.Choice(CHOICES),
+    default="auto",
+    envvar="PSK_ALLOCATOR",
+    show_default=True,
+    help="Memory allocator for the server processes (auto: jemalloc or mimalloc when installed; 10-20 % faster queries).",
+)
+@click.option("--dev", is_flag=True, help="Use Flask's development server (single process).")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    server_name: str,
+    access_log: bool,
+    remote: str | None,
+    query_timeout: float | None,
+    allocator: str,
+    dev: bool,
+) -> None:
+    """Serve the SPARQL endpoint, entity pages and dumps (Granian or gunicorn, several worker processes)."""
+    from .allocator import AllocatorMissing, ensure
+
+    s = settings_of(ctx).replace(remote=remote, query_timeout=query_timeout)
+    if not s.remote and not LocalStore(s.store).exists():
+        _fail(KGError(f"no store at {s.store}: run `kg build` first"))
+    try:
+        in_use = ensure(allocator)  # may execute this command again with the allocator preloaded
+    except AllocatorMissing as exc:
+        _fail(exc)
+    click.echo(f"memory allocator: {in_use}", err=True)
+    from server.wsgi import run
+
+    run(s, host=host, port=port, workers=workers, server=server_name, dev=dev, threads=threads, access_log=access_log)

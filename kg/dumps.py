@@ -9,35 +9,35 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-DUMP_FORMATS: dict[str, tuple[str, ox.RdfFormat, bool]] = {
-    # name: (media type, format, whole dataset?)
-    "ttl": ("text/turtle", ox.RdfFormat.TURTLE, False),
-    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES, False),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD, False),
-    "trig": ("application/trig", ox.RdfFormat.TRIG, True),
-    "nq": ("application/n-quads", ox.RdfFormat.N_QUADS, True),
-}
+from . import formats
+from .namespaces import PREFIXES
 
+DUMP_NAME = "pakistan-security-kg"
 _lock = threading.Lock()
 
 
-def dump_to(store: ox.Store, fmt: str, output: object) -> None:
+def dump_format(ext: str) -> formats.Format | None:
+    """The dump format of a file extension (ttl, nt, jsonld, trig, nq), or None."""
+    fmt = formats.by_ext(ext)
+    return fmt if fmt in formats.DUMP_FORMATS else None
+
+
+def dump_file_name(fmt: formats.Format) -> str:
+    return f"{DUMP_NAME}.{fmt.ext}.gz"
+
+
+def dump_to(store: ox.Store, fmt: formats.Format, output: object) -> None:
     """Write the default graph (or, for TriG/N-Quads, every graph) to a binary file object."""
-    from .namespaces import PREFIXES
-
-    _media, rdf_format, dataset = DUMP_FORMATS[fmt]
-    kwargs: dict[str, object] = {}
-    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
-        kwargs["prefixes"] = PREFIXES
-    if dataset:
-        store.dump(output, rdf_format, **kwargs)
+    kwargs = fmt.serialize_kwargs(PREFIXES)
+    if fmt.dataset:
+        store.dump(output, **kwargs)
     else:
-        store.dump(output, rdf_format, from_graph=ox.DefaultGraph(), **kwargs)
+        store.dump(output, from_graph=ox.DefaultGraph(), **kwargs)
 
 
-def ensure_dump(store: ox.Store, dumps_dir: Path, fmt: str) -> Path:
+def ensure_dump(store: ox.Store, dumps_dir: Path, fmt: formats.Format) -> Path:
     """Path of the gzip dump for this store version, writing it first if needed (atomic rename)."""
-    target = dumps_dir / f"pakistan-security-kg.{fmt}.gz"
+    target = dumps_dir / dump_file_name(fmt)
     if target.exists():
         return target
     with _lock:

@@ -1,10 +1,17 @@
-"""Errors that name what went wrong and where."""
+"""Every error kg reports: each names what went wrong and where, and carries the HTTP status it maps to.
+
+One status per error kind, on every path (the /sparql protocol layer, the HTML result page, entity pages, the CLI):
+a refused or malformed query is 400 (413 when too large), a time-out or a busy service 503, a store that cannot be
+reached 503, anything else 500.
+"""
 
 from __future__ import annotations
 
 
 class KGError(Exception):
     """Base class for errors reported to users without a traceback."""
+
+    status = 500
 
 
 class SeedError(KGError):
@@ -28,9 +35,61 @@ class LoadError(KGError):
         self.file, self.line, self.column, self.message = file, line, column, message
 
 
+class RowError(KGError):
+    """A row of a data file is invalid (the loader adds the file and line and raises a LoadError)."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 class ValidationFailed(KGError):
     """SHACL validation found violations."""
 
     def __init__(self, report: str, count: int) -> None:
         super().__init__(f"SHACL validation failed with {count} violation(s):\n{report}")
         self.report, self.count = report, count
+
+
+class StoreMissing(KGError):
+    """There is no store at the configured place (run `kg build`)."""
+
+    status = 503
+
+
+class QueryRejected(KGError):
+    """The query is refused before evaluation (status 400, or 413 for size)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class QuerySyntaxError(KGError):
+    """The query does not parse; the message carries the parser's position."""
+
+    status = 400
+
+
+class QueryTimeout(KGError):
+    """The query ran past the time limit and was stopped."""
+
+    status = 503
+
+
+class RemoteError(KGError):
+    """The remote SPARQL store failed or cannot be reached."""
+
+    status = 503
+
+
+class BadAccept(KGError):
+    """The Accept header cannot be parsed."""
+
+    status = 400
+
+
+class NotAcceptable(KGError):
+    """No offered media type is acceptable."""
+
+    status = 406

@@ -18,8 +18,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import KGError
-from .sparql import Lookup, QuerySyntaxError, QueryTimeout, Result, execute, fit_format, run_lookup, serialize
+from . import formats
+from .errors import KGError, QuerySyntaxError, QueryTimeout
+from .sparql import Lookup, Result, execute, run_lookup, serialize
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Answer:
     @classmethod
     def of(cls, result: Result, fmt: str) -> tuple[Answer, str]:
         """Serialize a result in fmt, or in the form's default when fmt does not fit (Turtle for graphs, JSON otherwise)."""
-        fmt = fit_format(result.kind, fmt)
+        fmt = formats.fit(result.kind, fmt)
         rows = len(result.triples) if result.kind == "graph" else len(result.rows)
         return cls(result.kind, serialize(result, fmt), result.truncated, rows), fmt
 
@@ -61,7 +62,7 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
     JSON and XML come straight from Oxigraph's serializer (one call into Rust, no Python object per term);
     when the rows reach the cap, or for other formats, the Python path cuts and serializes them.
     """
-    fmt = fit_format("bindings", fmt)
+    fmt = formats.fit("bindings", fmt)
     native = _NATIVE.get(fmt)
     bound = lookup.bound_variables
     if lookup.form == "SELECT" and native is not None and bound:

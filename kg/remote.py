@@ -10,7 +10,6 @@ Endpoints are derived from the query URL for the common servers and can be set e
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,20 +18,15 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
-from .errors import KGError
+from .config import Settings
+from .errors import KGError, QuerySyntaxError, QueryTimeout, RemoteError
 from .namespaces import PREFIXES, Base
-from .sparql import Limits, QuerySyntaxError, QueryTimeout, Result, analyze
+from .sparql import Limits, Result, analyze
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
 
 
-class RemoteError(KGError):
-    pass
-
-
-def _endpoints(url: str) -> tuple[str, str | None, str | None]:
-    update = os.environ.get("PSK_REMOTE_UPDATE")
-    gsp = os.environ.get("PSK_REMOTE_GSP")
+def _endpoints(url: str, update: str | None = None, gsp: str | None = None) -> tuple[str, str | None, str | None]:
     root, _, last = url.rstrip("/").rpartition("/")
     if last == "query" and not update:
         update, gsp = update or f"{root}/update", gsp or f"{root}/store"
@@ -78,11 +72,21 @@ def _prologue() -> str:
 
 
 class RemoteStore:
-    def __init__(self, url: str, base: Base | None = None, timeout: float = 60.0) -> None:
-        self.query_url, self.update_url, self.gsp_url = _endpoints(url)
-        self.base = base or Base(os.environ.get("PSK_BASE", Base().base))
+    def __init__(
+        self, url: str, base: Base | None = None, timeout: float = 60.0, update: str | None = None, gsp: str | None = None
+    ) -> None:
+        self.query_url, self.update_url, self.gsp_url = _endpoints(url, update, gsp)
+        self.base = base or Base()
         self.timeout = timeout
         self.http = requests.Session()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, url: str | None = None) -> RemoteStore:
+        """The remote store of the settings (or at url), with their update and graph store endpoints and base."""
+        target = url or settings.remote
+        if not target:
+            raise KGError("no remote store configured (PSK_REMOTE or --store URL)")
+        return cls(target, settings.iris, update=settings.remote_update, gsp=settings.remote_gsp)
 
     # -- query ------------------------------------------------------------------------------------
     def _post_query(
@@ -167,7 +171,7 @@ class RemoteStore:
 
     def replace_all(self, quads: list[ox.Quad], base: Base, progress: Any = None) -> None:
         """Replace the whole remote dataset with quads (plus a fresh VoID description)."""
-        from .build import refresh_void
+        from .void import refresh_void
 
         mem = ox.Store()
         mem.extend(quads)

@@ -2,45 +2,33 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg.namespaces import CANONICAL_BASE, Base
+from kg import allocator as _allocator
+from kg.backend import Backend, make_backend
+from kg.config import Settings
+from kg.describe import Reader
 
-from . import allocator as _allocator
-from .backend import Backend, make_backend
 from .protocol import SparqlProtocol
-from .util import LRUCache, Queries, ResultCache, iri_to_path
+from .util import ResultCache, iri_to_path
 
 
-def create_app(config: dict[str, Any] | None = None, store: Backend | None = None) -> Flask:
-    """Build the Flask app. config keys: PSK_STORE, PSK_BASE, PSK_REMOTE, PSK_QUERY_TIMEOUT, PSK_MAX_ROWS, ..."""
+def create_app(settings: Settings | None = None, store: Backend | None = None) -> Flask:
+    """Build the Flask app over the settings (default: from the environment) and a backend (default: the one they name)."""
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config.update(
-        PSK_STORE=os.environ.get("PSK_STORE", "data/store"),
-        PSK_BASE=os.environ.get("PSK_BASE", CANONICAL_BASE),
-        PSK_REMOTE=os.environ.get("PSK_REMOTE") or None,
-        PSK_QUERY_TIMEOUT=float(os.environ.get("PSK_QUERY_TIMEOUT", "10")),
-        PSK_MAX_ROWS=int(os.environ.get("PSK_MAX_ROWS", "10000")),
-        PSK_MAX_QUERY_BYTES=int(os.environ.get("PSK_MAX_QUERY_BYTES", "20000")),
-        PSK_MAX_DEPTH=int(os.environ.get("PSK_MAX_DEPTH", "64")),
-        PSK_CACHE_BYTES=int(os.environ.get("PSK_CACHE_BYTES", str(64 << 20))),
-        PSK_INCIDENT_CACHE_ROWS=int(os.environ.get("PSK_INCIDENT_CACHE_ROWS", "100000")),
-        MAX_CONTENT_LENGTH=int(os.environ.get("PSK_MAX_BODY_BYTES", str(1 << 20))),
-    )
-    if config:
-        app.config.update({k: v for k, v in config.items() if v is not None})
-    base = Base(app.config["PSK_BASE"])
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    backend = store if store is not None else make_backend(settings)
+    base = settings.iris
     app.extensions["psk"] = {
-        "backend": store if store is not None else make_backend(app.config),
+        "settings": settings,
+        "backend": backend,
         "base": base,
-        "queries": Queries(),
-        "cache": ResultCache(app.config["PSK_CACHE_BYTES"]),
-        # an entity's incident list (page, filters, csv/json twins), per dataset version; bounded in rows
-        "incidents": LRUCache(app.config["PSK_INCIDENT_CACHE_ROWS"], len),
+        "reader": Reader(backend, base, settings.incident_cache_rows),
+        "cache": ResultCache(settings.cache_bytes),
     }
 
     from .linked_data import bp as ld_bp

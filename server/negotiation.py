@@ -1,16 +1,16 @@
-"""HTTP content negotiation: a strict Accept parser that reports what is wrong and where."""
+"""HTTP content negotiation: a strict Accept parser that reports what is wrong and where.
+
+Hand-written because werkzeug's parser silently drops malformed entries, and a bad Accept header must be a 400
+naming the entry (tested in tests/test_units.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.errors import BadAccept, NotAcceptable
 
-class BadAccept(ValueError):
-    """The Accept header cannot be parsed (answered with 400)."""
-
-
-class NotAcceptable(ValueError):
-    """No offered media type is acceptable (answered with 406)."""
+__all__ = ["BadAccept", "NotAcceptable", "Range", "choose", "parse_accept"]
 
 
 @dataclass(frozen=True)

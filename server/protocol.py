@@ -20,53 +20,24 @@ from typing import Any
 
 from werkzeug.wsgi import get_current_url
 
-from kg.errors import KGError
-from kg.sparql import (
-    GRAPH_FORMATS,
-    RESULT_FORMATS,
-    Limits,
-    QueryInfo,
-    QueryRejected,
-    QuerySyntaxError,
-    QueryTimeout,
-    analyze,
-)
+from kg import formats
+from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.sparql import Limits, QueryInfo, analyze
 
-from .negotiation import BadAccept, NotAcceptable, choose
+from .negotiation import choose
 from .util import Cached, ResultCache
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# format= values and media types
-RESULT_MEDIA = {v: k for k, v in RESULT_FORMATS.items()} | {
-    "application/json": "json",
-    "application/xml": "xml",
-    "text/xml": "xml",
-}
-GRAPH_MEDIA = {media: name for name, (media, _f) in GRAPH_FORMATS.items()} | {
-    "application/x-turtle": "turtle",
-    "text/plain": "ntriples",
-}
-RESULT_OFFER = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-    "application/json",
-    "application/xml",
-    "text/html",
-)
-GRAPH_OFFER = (*(media for media, _f in GRAPH_FORMATS.values()), "application/x-turtle", "text/plain", "text/html")
-FORMAT_ALIASES = {
-    "ttl": "turtle",
-    "nt": "ntriples",
-    "n-triples": "ntriples",
-    "json-ld": "jsonld",
-    "rdf": "rdfxml",
-    "rdf/xml": "rdfxml",
-    "nq": "nquads",
-}
+
+def _offer(kind: tuple[formats.Format, ...]) -> tuple[str, ...]:
+    """What /sparql offers by Accept, in order of preference: each format's canonical media type, then the others."""
+    return (*(f.media[0] for f in kind), *(m for f in kind for m in f.media[1:]), "text/html")
+
+
+RESULT_OFFER = _offer(formats.RESULT_FORMATS)
+GRAPH_OFFER = _offer(formats.GRAPH_FORMATS)
 
 # CORS: every response says who may read it and which headers scripts may see; the preflight (OPTIONS)
 # answer adds the methods and request headers allowed.
@@ -91,23 +62,26 @@ class ProtocolError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def limits_of(config: Any) -> Limits:
-    return Limits(config["PSK_MAX_QUERY_BYTES"], config["PSK_MAX_DEPTH"], config["PSK_MAX_ROWS"], config["PSK_QUERY_TIMEOUT"])
-
-
-def _refusal(exc: QueryRejected | QuerySyntaxError) -> ProtocolError:
-    """The protocol answer to a query that is refused or does not parse."""
+def protocol_error(exc: KGError) -> ProtocolError:
+    """The protocol answer to a kg error: its own status and a one-line message (never a stack trace)."""
+    status = exc.status
     if isinstance(exc, QuerySyntaxError):
         return ProtocolError(400, f"Bad Request: malformed query: {exc}")
-    return ProtocolError(exc.status, ("Payload Too Large: " if exc.status == 413 else "Bad Request: ") + str(exc))
+    if isinstance(exc, QueryRejected):
+        return ProtocolError(status, ("Payload Too Large: " if status == 413 else "Bad Request: ") + str(exc))
+    if isinstance(exc, QueryTimeout):
+        return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"})
+    if status == 503:
+        return ProtocolError(503, f"Service Unavailable: {exc}")
+    return ProtocolError(status, f"{HTTPStatus(status).phrase}: the query could not be evaluated ({str(exc)[:300]})")
 
 
 def check(query: str, limits: Limits) -> QueryInfo:
     """analyze() with its exceptions turned into protocol errors."""
     try:
         return analyze(query, limits)
-    except (QueryRejected, QuerySyntaxError) as exc:
-        raise _refusal(exc) from None
+    except KGError as exc:
+        raise protocol_error(exc) from None
 
 
 @lru_cache(maxsize=512)
@@ -119,20 +93,16 @@ def _negotiate(accept: str | None, graph: bool) -> str:
 def choose_format(form: str, requested: str | None, accept: str | None) -> str:
     """The serialization for this query form: ?format= first, then the Accept header; 'html' for the result page."""
     graph = form in ("CONSTRUCT", "DESCRIBE")
+    kind = "graph" if graph else "results"
     if requested:
-        name = FORMAT_ALIASES.get(requested.lower(), requested.lower())
-        if name == "html":
+        if requested.lower() == "html":
             return "html"
-        if graph and name in GRAPH_FORMATS:
-            return name
-        if not graph and name in RESULT_FORMATS:
-            return name
-        media = GRAPH_MEDIA.get(name) if graph else RESULT_MEDIA.get(name)
-        if media:
-            return media
-        kinds = ", ".join(GRAPH_FORMATS if graph else RESULT_FORMATS)
+        fmt = formats.lookup(requested) or formats.by_media(requested)
+        if fmt is not None and fmt.kind == kind:
+            return fmt.name
+        names = ", ".join(f.name for f in (formats.GRAPH_FORMATS if graph else formats.RESULT_FORMATS))
         raise ProtocolError(
-            406, f"Not Acceptable: format={requested!r} is not available for {form} results (use one of {kinds}, html)"
+            406, f"Not Acceptable: format={requested!r} is not available for {form} results (use one of {names}, html)"
         )
     try:
         media = _negotiate(accept, graph)
@@ -143,13 +113,9 @@ def choose_format(form: str, requested: str | None, accept: str | None) -> str:
         raise ProtocolError(406, f"Not Acceptable: {form} results are available as {offered}") from None
     if media == "text/html":
         return "html"
-    return GRAPH_MEDIA[media] if graph else RESULT_MEDIA[media]
-
-
-def media_of(fmt: str) -> str:
-    if fmt in RESULT_FORMATS:
-        return RESULT_FORMATS[fmt] + ("; charset=utf-8" if fmt in ("csv", "tsv") else "")
-    return GRAPH_FORMATS[fmt][0]
+    fmt = formats.by_media(media)
+    assert fmt is not None
+    return fmt.name
 
 
 def run_query(
@@ -185,7 +151,7 @@ def run_query(
     headers = {"X-SPARQL-Rows": str(answer.rows)}
     if answer.truncated:
         headers["X-SPARQL-Truncated"] = f"results cut at {limits.max_rows} rows; add LIMIT/OFFSET to page through them"
-    item = Cached(answer.body, media_of(used), headers, '"' + key[:32] + '"')
+    item = Cached(answer.body, formats.media_type(used), headers, '"' + key[:32] + '"')
     cache.put(key, item)
     return item
 
@@ -345,7 +311,7 @@ class SparqlProtocol:
         self.wsgi_app = wsgi_app
         self.config = flask_app.config
         self.ctx: dict[str, Any] = flask_app.extensions["psk"]
-        self.limits = limits_of(self.config)
+        self.limits = self.ctx["settings"].limits
         self.max_body = int(self.config["MAX_CONTENT_LENGTH"])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -393,13 +359,10 @@ class SparqlProtocol:
         base_iri = endpoint_url(environ)  # relative IRIs resolve against the endpoint
         try:
             return run_query(self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info)
-        except (QueryRejected, QuerySyntaxError) as exc:
-            raise _refusal(exc) from None
-        except QueryTimeout as exc:
-            raise ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"}) from None
         except KGError as exc:
-            self.flask_app.logger.warning("query failed: %s", exc)
-            raise ProtocolError(500, f"Internal Server Error: the query could not be evaluated ({str(exc)[:300]})") from None
+            if exc.status >= 500:
+                self.flask_app.logger.warning("query failed: %s", exc)
+            raise protocol_error(exc) from None
 
     @staticmethod
     def _respond(start_response: StartResponse, method: str, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:

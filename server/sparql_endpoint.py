@@ -6,14 +6,16 @@ import json
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
-from kg.errors import KGError
+from kg import formats
+from kg.dumps import dump_file_name
+from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout
 from kg.namespaces import PREFIXES
-from kg.sparql import QueryRejected, QuerySyntaxError, QueryTimeout, analyze
+from kg.sparql import analyze
 
 from .negotiation import BadAccept, NotAcceptable, choose
-from .protocol import CORS, limits_of, run_query
+from .protocol import CORS, run_query
 from .util import examples, psk
 
 bp = Blueprint("sparql", __name__)
@@ -39,7 +41,7 @@ def sparql() -> Response:
 
 # -- service description ----------------------------------------------------------------------------
 
-SD_FORMATS = ["JSON", "XML", "CSV", "TSV", "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "TriG", "N-Quads"]
+SD_FORMATS = [f.sd_name for f in formats.FORMATS]
 
 
 def service_description() -> Response:
@@ -60,17 +62,17 @@ def service_description() -> Response:
         '    sd:namedGraph [ a sd:NamedGraph ; dcterms:description "One graph per claim, holding the triples the claim asserts."@en ] ] .',
     ]
     data = "\n".join(lines) + "\n"
-    void = ctx["backend"].select(ctx["queries"]["dataset_void"], {"dataset": ox.NamedNode(base.dataset)})
+    void = ctx["reader"].void()
     graph = ox.Store()
     graph.load(data, format=ox.RdfFormat.TURTLE)
-    graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in void.triples)
+    graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in void)
     graph.add(ox.Quad(ox.NamedNode(base.dataset), ox.NamedNode("http://rdfs.org/ns/void#sparqlEndpoint"), ox.NamedNode(endpoint)))
-    for fmt in ("ttl", "nt", "jsonld", "trig"):
+    for fmt in formats.DUMP_FORMATS:
         graph.add(
             ox.Quad(
                 ox.NamedNode(base.dataset),
                 ox.NamedNode("http://rdfs.org/ns/void#dataDump"),
-                ox.NamedNode(url_for("ld.dump_file", name=f"pakistan-security-kg.{fmt}.gz", _external=True)),
+                ox.NamedNode(url_for("ld.dump_file", name=dump_file_name(fmt), _external=True)),
             )
         )
     try:
@@ -87,16 +89,14 @@ def service_description() -> Response:
         )
     if media == "text/html":
         return query_page_response(None)
-    rdf_format = ox.RdfFormat.from_media_type(media)
-    assert rdf_format is not None
-    kwargs: dict[str, Any] = {"from_graph": ox.DefaultGraph()}
-    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-        kwargs["prefixes"] = {
-            "sd": "http://www.w3.org/ns/sparql-service-description#",
-            "void": "http://rdfs.org/ns/void#",
-            "dcterms": "http://purl.org/dc/terms/",
-        }
-    body = graph.dump(format=rdf_format, **kwargs)
+    sd_prefixes = {
+        "sd": "http://www.w3.org/ns/sparql-service-description#",
+        "void": "http://rdfs.org/ns/void#",
+        "dcterms": "http://purl.org/dc/terms/",
+    }
+    fmt = formats.by_media(media)
+    assert fmt is not None
+    body = graph.dump(from_graph=ox.DefaultGraph(), **fmt.serialize_kwargs(sd_prefixes))
     resp = Response(body, mimetype=media)
     resp.headers.update(CORS)
     resp.headers["Vary"] = "Accept"
@@ -110,9 +110,10 @@ def query_page_response(query: str | None) -> Response:
     ctx = psk()
     result: dict[str, Any] | None = None
     error: str | None = None
+    status = 200
     if query:
         try:
-            limits = limits_of(current_app.config)
+            limits = ctx["settings"].limits
             info = analyze(query, limits)
             fmt = "json" if info.form in ("SELECT", "ASK") else "turtle"
             item = run_query(
@@ -135,15 +136,14 @@ def query_page_response(query: str | None) -> Response:
                 result = {"kind": "graph", "text": item.body.decode("utf-8")}
             result["truncated"] = "X-SPARQL-Truncated" in item.headers
             result["rows_count"] = item.headers.get("X-SPARQL-Rows")
-        except QueryRejected as exc:
-            error = str(exc)
-        except QuerySyntaxError as exc:
-            error = f"malformed query: {exc}"
-        except QueryTimeout as exc:
-            error = str(exc)
         except KGError as exc:
-            error = f"the query could not be evaluated: {str(exc)[:300]}"
-    status = 200 if error is None else 400
+            status = exc.status
+            if isinstance(exc, QuerySyntaxError):
+                error = f"malformed query: {exc}"
+            elif isinstance(exc, (QueryRejected, QueryTimeout)):
+                error = str(exc)
+            else:
+                error = f"the query could not be evaluated: {str(exc)[:300]}"
     html = render_template(
         "query.html",
         query=query or examples()[0].query,
@@ -152,8 +152,8 @@ def query_page_response(query: str | None) -> Response:
         error=error,
         examples=examples(),
         prefixes=PREFIXES,
-        max_rows=current_app.config["PSK_MAX_ROWS"],
-        timeout=current_app.config["PSK_QUERY_TIMEOUT"],
+        max_rows=ctx["settings"].max_rows,
+        timeout=ctx["settings"].query_timeout,
         base=ctx["base"],
     )
     return Response(html, status=status, mimetype="text/html")

@@ -1,32 +1,19 @@
-"""Helpers shared by the blueprints: .rq files, the result cache, IRI <-> path mapping."""
+"""Helpers shared by the blueprints: example queries, the result cache, IRI <-> path mapping."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from flask import current_app
 
+from kg.cache import LRUCache
 from kg.namespaces import CANONICAL_BASE, Base
 
 HERE = Path(__file__).resolve().parent
-T = TypeVar("T")
-
-
-class Queries:
-    """SPARQL text used by pages, read once from server/queries/*.rq."""
-
-    def __init__(self) -> None:
-        self._text = {p.stem: p.read_text(encoding="utf-8") for p in (HERE / "queries").glob("*.rq")}
-
-    def __getitem__(self, name: str) -> str:
-        return self._text[name]
 
 
 @dataclass
@@ -54,40 +41,6 @@ class Cached:
     media: str
     headers: dict[str, str]
     etag: str
-
-
-class LRUCache(Generic[T]):
-    """A thread-safe LRU cache bounded by the total weight of its items (bytes, rows, ...)."""
-
-    def __init__(self, max_weight: int, weigh: Callable[[T], int], max_item: int | None = None) -> None:
-        self.max_weight, self.weigh = max_weight, weigh
-        self.max_item = max_weight if max_item is None else max_item
-        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
-        self._weight = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-
-    def get(self, key: Hashable) -> T | None:
-        with self._lock:
-            entry = self._items.get(key)
-            if entry is None:
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return entry[0]
-
-    def put(self, key: Hashable, item: T) -> None:
-        weight = self.weigh(item)
-        if weight > self.max_item:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = (item, weight)
-            self._weight += weight
-            while self._weight > self.max_weight and self._items:
-                _k, (_old, w) = self._items.popitem(last=False)
-                self._weight -= w
 
 
 class ResultCache(LRUCache[Cached]):

@@ -17,30 +17,30 @@ from typing import Any
 
 from flask import Flask
 
+from kg.config import ENV_NAMES, Settings
+
 from . import create_app
 
 SERVERS = ("granian", "gunicorn")
-# create_app() reads these from the environment in each worker process
-ENV_KEYS = ("PSK_STORE", "PSK_BASE", "PSK_REMOTE", "PSK_QUERY_TIMEOUT", "PSK_POOL_SIZE")
 
 
 def app_from_env() -> Flask:
-    """The app factory a worker process calls (configuration comes through the environment)."""
-    pool = os.environ.get("PSK_POOL_SIZE")
-    return create_app({"PSK_POOL_SIZE": int(pool)} if pool else None)
+    """The app factory a worker process calls (the settings come through the environment)."""
+    return create_app(Settings.from_env())
 
 
-def _export(config: dict[str, Any]) -> None:
-    for key in ENV_KEYS:
-        value = config.get(key)
-        if value is None:
-            os.environ.pop(key, None)
+def _export(settings: Settings) -> None:
+    """Hand the settings to the worker processes, which read them from the environment."""
+    env = settings.to_env()
+    for key in ENV_NAMES:
+        if key in env:
+            os.environ[key] = env[key]
         else:
-            os.environ[key] = str(value)
+            os.environ.pop(key, None)
 
 
 def run(
-    config: dict[str, Any],
+    settings: Settings,
     *,
     host: str,
     port: int,
@@ -51,14 +51,15 @@ def run(
     access_log: bool = True,
 ) -> None:
     """Serve until interrupted. threads: request threads per worker (also its number of query processes)."""
+    settings = settings.replace(pool_size=threads)
     if dev:
-        create_app(config).run(host=host, port=port, threaded=True)
+        create_app(settings).run(host=host, port=port, threaded=True)
         return
-    _export({**config, "PSK_POOL_SIZE": threads})
+    _export(settings)
     if server == "granian":
         _run_granian(host, port, workers, threads, access_log)
     elif server == "gunicorn":
-        _run_gunicorn(config, host, port, workers, threads, access_log)
+        _run_gunicorn(settings, host, port, workers, threads, access_log)
     else:
         raise ValueError(f"unknown server {server!r}: use one of {', '.join(SERVERS)}")
 
@@ -83,12 +84,12 @@ def _run_granian(host: str, port: int, workers: int, threads: int, access_log: b
     ).serve()
 
 
-def _run_gunicorn(config: dict[str, Any], host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+def _run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     from gunicorn.app.base import BaseApplication
 
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            timeout = int(float(config.get("PSK_QUERY_TIMEOUT") or 10)) + 30
+            timeout = int(settings.query_timeout) + 30
             options = {
                 "bind": f"{host}:{port}",
                 "workers": workers,

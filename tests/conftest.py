@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.acled import load_files
 from kg.build import build
 from kg.config import Settings
+from kg.loaders import load_files
 from kg.namespaces import Base
 from kg.store import LocalStore
 

@@ -46,7 +46,7 @@ class Server:
         cmd = [
             sys.executable,
             "-c",
-            "from server.cli import main; main()",
+            "from kg.cli import main; main()",
             "serve",
             "--host",
             "127.0.0.1",

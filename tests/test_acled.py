@@ -9,9 +9,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.acled import ACLED_COLUMNS, load_files
 from kg.config import Settings
 from kg.errors import LoadError
+from kg.loaders import ACLED_COLUMNS, load_files
 from kg.namespaces import PREFIXES, Base
 from kg.store import LocalStore
 from kg.validate import validate
@@ -231,7 +231,7 @@ def test_ucdp_ged_rows(store: LocalStore) -> None:
 
 
 def test_void_counts_carried_forward_by_a_load_equal_a_full_count(store: LocalStore) -> None:
-    from kg.build import VoidStats, _description
+    from kg.void import VoidStats, _description
 
     load_files("acled", [ACLED], settings(store))
     _v, s = store.open_read()

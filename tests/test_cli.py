@@ -19,7 +19,7 @@ from .conftest import FIXTURES
 def kg(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PSK_STORE": str(store)}
     return subprocess.run(
-        [sys.executable, "-c", "from server.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", "from kg.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
     )
 
 

@@ -155,7 +155,7 @@ def test_service_description_and_void(server: str) -> None:
     assert (rdflib.URIRef(server + "/sparql"), rdflib.RDF.type, sd.Service) in g
     triples = next(g.objects(None, void.triples))
     assert int(triples) > 4000
-    assert len(list(g.objects(None, void.dataDump))) == 4
+    assert len(list(g.objects(None, void.dataDump))) == 5  # every dump, N-Quads included
     assert next(g.objects(None, rdflib.URIRef("http://purl.org/dc/terms/license")))
 
 

@@ -16,9 +16,10 @@ import pytest
 import requests
 from rdflib.query import Result
 
+from kg.backend import LocalBackend
+from kg.config import Settings
 from kg.executor import Answer, answer_lookup
 from kg.sparql import Limits, QueryTimeout, analyze, bounded_lookup
-from server.backend import LocalBackend
 from server.protocol import parse_form
 
 LIMITS = Limits(max_rows=50)
@@ -248,7 +249,7 @@ def test_a_bug_in_the_protocol_layer_is_a_plain_500(full_store: Path, monkeypatc
     def broken(*_args: object, **_kw: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    app = create_app({"PSK_STORE": str(full_store)})
+    app = create_app(Settings(store=str(full_store)))
     monkeypatch.setattr(server.protocol, "run_query", broken)
     resp = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o . ?o ?q ?r }"})
     assert resp.status_code == 500 and resp.mimetype == "text/plain"

@@ -14,9 +14,9 @@ import pytest
 import rdflib
 import requests
 
-from kg.acled import ACLED_COLUMNS, load_files
 from kg.build import build
 from kg.config import Settings
+from kg.loaders import ACLED_COLUMNS, load_files
 from kg.namespaces import CANONICAL_BASE, PREFIXES, Base
 from kg.store import LocalStore
 from kg.validate import validate
@@ -260,9 +260,9 @@ def test_incident_lists_are_cached_per_dataset_version(tmp_path: Path) -> None:
     path = tmp_path / "store"
     build(LocalStore(path), Base())
     load_files("acled", [FIXTURES / "acled_small.csv"], Settings(store=str(path)))
-    app = create_app({"PSK_STORE": str(path)})
+    app = create_app(Settings(store=str(path)))
     client = app.test_client()
-    cache = app.extensions["psk"]["incidents"]
+    cache = app.extensions["psk"]["reader"]._incidents
     url = "/incidents/id/province/balochistan.json"
     before = client.get(url).get_json()["incidents"]
     assert before and cache.hits == 0

@@ -22,7 +22,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?
 
 def kg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from server.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", "from kg.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
     )
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from kg.allocator import PREFERRED
 from server import allocator
-from server.allocator import PREFERRED
 
 from .helpers import Server
 

@@ -11,6 +11,7 @@ import rdflib
 from rdflib.compare import isomorphic
 
 import kg.build as build_module
+from kg import formats
 from kg.build import build
 from kg.errors import ValidationFailed
 from kg.namespaces import Base
@@ -119,7 +120,7 @@ def test_old_versions_and_their_dumps_are_pruned(tmp_path: Path) -> None:
 
     store = LocalStore(tmp_path / "store")
     v1 = build(store, Base())
-    ensure_dump(store.open_read()[1], Path(str(store.version_dir(v1)) + ".dumps"), "nt")
+    ensure_dump(store.open_read()[1], Path(str(store.version_dir(v1)) + ".dumps"), formats.get("ntriples"))
     v2 = build(store, Base())
     v3 = build(store, Base())
     names = sorted(d.name for d in store.versions.iterdir() if d.is_dir())

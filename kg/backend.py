@@ -1,4 +1,4 @@
-"""Where the graph lives: the embedded Oxigraph store, or a remote SPARQL 1.1 server.
+"""The graph, local or remote: the embedded Oxigraph store, or a remote SPARQL 1.1 server.
 
 Both backends answer the same calls: user queries (time-limited, row-capped, serialized bytes),
 structured SELECT/CONSTRUCT for pages with IRIs bound as parameters, dumps, and a dataset version
@@ -7,19 +7,20 @@ used as the cache key.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
 
-from kg.dumps import DUMP_FORMATS, ensure_dump
-from kg.executor import Answer, Job, QueryPool, answer_lookup
-from kg.sparql import QueryInfo, Result, execute
-from kg.store import LocalStore
+from . import formats
+from .config import Settings
+from .dumps import dump_format, ensure_dump
+from .executor import Answer, Job, QueryPool, answer_lookup
+from .sparql import QueryInfo, Result, execute
+from .store import LocalStore
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
 
@@ -121,7 +122,7 @@ class LocalBackend:
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
         """The gzip dump of the current version, written beside it on first request, streamed from disk."""
         dumps_dir = Path(str(self.store.version_dir(self.version())) + ".dumps")
-        path = ensure_dump(self._store(), dumps_dir, fmt)
+        path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
         with open(path, "rb") as fh:
             while chunk := fh.read(1 << 16):
                 yield chunk
@@ -136,10 +137,11 @@ class RemoteBackend:
 
     kind = "remote"
 
-    def __init__(self, url: str) -> None:
-        from kg.remote import RemoteStore
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
+        settings = settings or Settings.from_env()
+        from .remote import RemoteStore
 
-        self.remote = RemoteStore(url)
+        self.remote = RemoteStore.from_settings(settings, url)
         self._version = ""
         self._checked = 0.0
 
@@ -173,9 +175,10 @@ class RemoteBackend:
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
         import zlib
 
-        _media, rdf_format, dataset = DUMP_FORMATS[fmt]
+        target = _dump_format(fmt)
+        assert target.rdf is not None
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip container
-        for chunk in self.remote.stream_dump(rdf_format, dataset):
+        for chunk in self.remote.stream_dump(target.rdf, target.dataset):
             data = compressor.compress(chunk)
             if data:
                 yield data
@@ -185,7 +188,15 @@ class RemoteBackend:
         pass
 
 
-def make_backend(config: dict[str, Any]) -> Backend:
-    if config.get("PSK_REMOTE"):
-        return RemoteBackend(config["PSK_REMOTE"])
-    return LocalBackend(config["PSK_STORE"], pool_size=int(config.get("PSK_POOL_SIZE", os.cpu_count() or 2)))
+def _dump_format(ext: str) -> formats.Format:
+    fmt = dump_format(ext)
+    if fmt is None:
+        raise ValueError(f"no dump format .{ext}")
+    return fmt
+
+
+def make_backend(settings: Settings) -> Backend:
+    """The backend the settings name: the remote store when PSK_REMOTE is set, else the embedded store."""
+    if settings.remote:
+        return RemoteBackend(settings.remote, settings)
+    return LocalBackend(settings.store, pool_size=settings.pool_size)
