@@ -88,7 +88,8 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
     except ValueError:
         from .errors import KGError
 
-        raise KGError(f"{f.metadata['env']}={raw!r} is not a {kind.split(' ')[0]}") from None
+        noun = "an integer" if kind.startswith("int") else "a number"
+        raise KGError(f"{f.metadata['env']}={raw!r} is not {noun}") from None
     return raw
 
 

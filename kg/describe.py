@@ -247,7 +247,7 @@ def monthly_series(items: list[Incident]) -> list[tuple[str, int]]:
         return []
     first, last = min(counts), max(counts)
     y, m = int(first[:4]), int(first[5:7])
-    out = []
+    out: list[tuple[str, int]] = []
     while f"{y:04d}-{m:02d}" <= last and len(out) < 600:
         key = f"{y:04d}-{m:02d}"
         out.append((key, counts.get(key, 0)))

@@ -6,6 +6,7 @@ import gzip
 import os
 import threading
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -26,7 +27,7 @@ def dump_file_name(fmt: formats.Format) -> str:
     return f"{DUMP_NAME}.{fmt.ext}.gz"
 
 
-def dump_to(store: ox.Store, fmt: formats.Format, output: object) -> None:
+def dump_to(store: ox.Store, fmt: formats.Format, output: IO[bytes]) -> None:
     """Write the default graph (or, for TriG/N-Quads, every graph) to a binary file object."""
     kwargs = fmt.serialize_kwargs(PREFIXES)
     if fmt.dataset:
@@ -46,6 +47,6 @@ def ensure_dump(store: ox.Store, dumps_dir: Path, fmt: formats.Format) -> Path:
         dumps_dir.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         with gzip.open(tmp, "wb", compresslevel=6) as fh:
-            dump_to(store, fmt, fh)
+            dump_to(store, fmt, cast(IO[bytes], fh))  # GzipFile is a binary file object
         os.replace(tmp, target)
     return target

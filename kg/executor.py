@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from . import formats
 from .errors import KGError, QuerySyntaxError, QueryTimeout
-from .sparql import Lookup, Result, execute, run_lookup, serialize
+from .sparql import Lookup, Result, execute, run_lookup, serialize, solutions
 
 
 @dataclass
@@ -66,7 +66,7 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
     native = _NATIVE.get(fmt)
     bound = lookup.bound_variables
     if lookup.form == "SELECT" and native is not None and bound:
-        body = store.query(lookup.sparql(lookup.take(max_rows))).serialize(format=native)
+        body = solutions(store.query(lookup.sparql(lookup.take(max_rows)))).serialize(format=native)
         assert body is not None
         rows = body.count(b'"type":"') // bound if fmt == "json" else body.count(b"<result>")
         if rows <= max_rows:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .namespaces import OWL, PSK, RDF, RDFS, XSD
+from .sparql.execute import solutions, value
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
@@ -44,13 +45,13 @@ def properties() -> dict[str, PropertyInfo]:
            }""",
         prefixes={"owl": OWL, "rdfs": RDFS},
     )
-    for row in rows:
-        iri = row["p"].value
+    for row in solutions(rows):
+        iri = value(row["p"])
         if not iri.startswith(PSK):
             continue
-        is_object = row["kind"].value == OWL + "ObjectProperty"
-        rng = row["range"]
-        datatype = rng.value if (rng is not None and not is_object and rng.value.startswith(XSD)) else None
+        is_object = value(row["kind"]) == OWL + "ObjectProperty"
+        rng = value(row["range"])
+        datatype = rng if (rng and not is_object and rng.startswith(XSD)) else None
         out[iri[len(PSK) :]] = PropertyInfo(iri, is_object, datatype)
     return out
 
@@ -59,7 +60,7 @@ def properties() -> dict[str, PropertyInfo]:
 def classes() -> frozenset[str]:
     """psk class local names."""
     return frozenset(
-        q.subject.value[len(PSK) :]
+        value(q.subject)[len(PSK) :]
         for q in ontology_quads()
-        if q.predicate.value == RDF + "type" and q.object.value == OWL + "Class" and q.subject.value.startswith(PSK)
+        if q.predicate.value == RDF + "type" and value(q.object) == OWL + "Class" and value(q.subject).startswith(PSK)
     )

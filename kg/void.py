@@ -10,10 +10,11 @@ import pyoxigraph as ox
 
 from . import __version__
 from .namespaces import DCTERMS, PSK, RDF, VOID, XSD, Base
+from .sparql.execute import solutions, value
 
 
 def _count(store: ox.Store, query: str) -> int:
-    return int(next(iter(store.query(query)))["n"].value)  # type: ignore[index]
+    return int(value(next(iter(solutions(store.query(query))))["n"]))
 
 
 @dataclass
@@ -33,17 +34,17 @@ class VoidStats:
             triples=len(store) - named,
             entities=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type }"),
             named_graph_triples=named,
-            properties={r["p"].value for r in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")},  # type: ignore[union-attr]
-            classes={r["c"].value for r in store.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")},  # type: ignore[union-attr]
+            properties={value(r["p"]) for r in solutions(store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"))},
+            classes={value(r["c"]) for r in solutions(store.query("SELECT DISTINCT ?c WHERE { ?s a ?c }"))},
         )
 
     @classmethod
     def read(cls, base: Base, store: ox.Store) -> VoidStats | None:
         """The stats of the current description, or None if there is none (or it predates partitions)."""
         desc = _description(base, store)
-        values = {q.predicate.value: q.object.value for q in desc if q.subject.value == base.dataset}
-        props = {q.object.value for q in desc if q.predicate.value == VOID + "property"}
-        classes = {q.object.value for q in desc if q.predicate.value == VOID + "class"}
+        values = {q.predicate.value: value(q.object) for q in desc if value(q.subject) == base.dataset}
+        props = {value(q.object) for q in desc if q.predicate.value == VOID + "property"}
+        classes = {value(q.object) for q in desc if q.predicate.value == VOID + "class"}
         if not props or not classes or VOID + "triples" not in values:
             return None
         return cls(
@@ -95,7 +96,8 @@ def _description(base: Base, store: ox.Store) -> list[ox.Quad]:
     out = list(store.quads_for_pattern(ds, None, None, ox.DefaultGraph()))
     for q in list(out):
         if q.predicate.value in (VOID + "propertyPartition", VOID + "classPartition"):
-            out.extend(store.quads_for_pattern(q.object, None, None, ox.DefaultGraph()))  # type: ignore[arg-type]
+            if isinstance(q.object, ox.NamedNode | ox.BlankNode):
+                out.extend(store.quads_for_pattern(q.object, None, None, ox.DefaultGraph()))
     return out
 
 

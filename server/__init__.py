@@ -49,8 +49,8 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         if _wants_html():
             return render_template("error.html", status=status, title=exc.name, message=message), status
         resp = Response(f"{status} {exc.name}: {message}\n", status=status, mimetype="text/plain")
-        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:  # type: ignore[attr-defined]
-            resp.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status
 
     @app.errorhandler(Exception)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import formats
 from kg.describe import IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
@@ -77,7 +78,7 @@ def _alternates(path: str, skip: str | None = None) -> list[str]:
 @bp.route("/vocab/<path:rest>", methods=["GET", "HEAD"])
 @bp.route("/graph/<path:rest>", methods=["GET", "HEAD"])
 @bp.route("/dataset", methods=["GET", "HEAD"], defaults={"rest": ""})
-def resource(rest: str) -> Response:
+def resource(rest: str) -> WerkzeugResponse:
     root = request.path.strip("/").split("/", 1)[0]
     path = _check_path(f"{root}/{rest}" if rest else root)
     media = _negotiate(LD_OFFER)

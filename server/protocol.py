@@ -198,7 +198,7 @@ def _unquote(data: bytes) -> bytes:
     if b"%" not in data:
         return data
     try:
-        decoded: bytes = codecs.escape_decode(data.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]  # type: ignore[attr-defined]
+        decoded: bytes = codecs.escape_decode(data.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
     except ValueError:
         return urllib.parse.unquote_to_bytes(data)
     return decoded

@@ -94,9 +94,9 @@ def service_description() -> Response:
         "void": "http://rdfs.org/ns/void#",
         "dcterms": "http://purl.org/dc/terms/",
     }
-    fmt = formats.by_media(media)
-    assert fmt is not None
-    body = graph.dump(from_graph=ox.DefaultGraph(), **fmt.serialize_kwargs(sd_prefixes))
+    sd_format = formats.by_media(media)
+    assert sd_format is not None
+    body = graph.dump(from_graph=ox.DefaultGraph(), **sd_format.serialize_kwargs(sd_prefixes))
     resp = Response(body, mimetype=media)
     resp.headers.update(CORS)
     resp.headers["Vary"] = "Accept"

@@ -87,7 +87,7 @@ def _run_granian(host: str, port: int, workers: int, threads: int, access_log: b
 def _run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class App(BaseApplication):  # type: ignore[misc]
+    class App(BaseApplication):
         def load_config(self) -> None:
             timeout = int(settings.query_timeout) + 30
             options = {

@@ -1,4 +1,5 @@
-"""Shared fixtures: a built store (seeds + synthetic ACLED fixture) and real servers on 127.0.0.1."""
+"""Shared fixtures: built stores (seeds, seeds + synthetic ACLED fixture); the app in-process (`app`, `client`) and the
+CLI in-process (`runner`) for everything that needs no socket; real servers on 127.0.0.1 (`server`) for the rest."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
 
 from kg.build import build
 from kg.config import Settings
 from kg.loaders import load_files
 from kg.namespaces import Base
 from kg.store import LocalStore
+from server import create_app
 
 from .helpers import ROOT, Server
 
@@ -40,3 +45,23 @@ def server(full_store: Path) -> Iterator[str]:
     srv = Server({"PSK_STORE": str(full_store), "PSK_MAX_ROWS": "50"}, "--workers", "2", "--timeout", "3")
     yield srv.url
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def app(full_store: Path) -> Iterator[Flask]:
+    """The web app in-process over the full store (row cap 50, like the real server fixture)."""
+    application = create_app(Settings(store=str(full_store), max_rows=50, query_timeout=3))
+    yield application
+    application.extensions["psk"]["backend"].close()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client: requests go through the whole WSGI stack (the /sparql protocol layer included), no socket."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(full_store: Path) -> Iterator[tuple[CliRunner, dict[str, str]]]:
+    """click's CliRunner for `kg` commands, with the environment that points them at the full store."""
+    yield CliRunner(), {"PSK_STORE": str(full_store)}

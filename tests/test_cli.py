@@ -1,26 +1,51 @@
-"""The `kg` command line, run as a real subprocess."""
+"""The `kg` command line, in-process through click's CliRunner (one test runs the installed entry points for real)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import rdflib
+from click.testing import CliRunner
+
+from kg.cli import main
 
 from .conftest import FIXTURES
 
 
-def kg(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PSK_STORE": str(store)}
-    return subprocess.run(
-        [sys.executable, "-c", "from kg.cli import main; main()", *args], capture_output=True, text=True, timeout=300, env=env
-    )
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def kg(store: Path, *args: str) -> Ran:
+    """Run `kg ARGS` in this process with PSK_STORE pointing at store."""
+    result = CliRunner().invoke(main, list(args), env={"PSK_STORE": str(store)}, catch_exceptions=False)
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("command", [["-m", "kg"], ["-c", "import sys; from kg.cli import main; sys.argv[0] = 'kg'; main()"]])
+def test_entry_points_run(command: list[str]) -> None:
+    """`python -m kg` and the console script's target both start the same command line."""
+    result = subprocess.run([sys.executable, *command, "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "describe" in result.stdout and "serve" in result.stdout
+
+
+def test_describe_prints_the_page_model(store: Path) -> None:
+    table = kg(store, "describe", "province/balochistan")
+    assert table.returncode == 0 and "Balochistan" in table.stdout and "referenced by" in table.stdout
+    data = json.loads(kg(store, "describe", "--format", "json", "province/balochistan").stdout)
+    assert data["label"] == "Balochistan" and any(t["label"] == "Province" for t in data["types"])
+    assert all(group["count"] >= len(group["subjects"]) for group in data["incoming"])
+    assert kg(store, "describe", "province/atlantis").returncode == 1
 
 
 @pytest.fixture(scope="module")

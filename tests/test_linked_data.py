@@ -1,4 +1,5 @@
-"""Linked data over a real server: 303 negotiation, data documents, entity pages, browse, dumps, ontology."""
+"""Linked data through the in-process test client (no socket needed): 303 negotiation, data documents, entity pages,
+browse, dumps, ontology, escaping."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-import requests
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from kg.build import build
 from kg.config import Settings
@@ -20,15 +22,15 @@ from kg.loaders import ACLED_COLUMNS, load_files
 from kg.namespaces import CANONICAL_BASE, PREFIXES, Base
 from kg.store import LocalStore
 from kg.validate import validate
+from server import create_app
 
 from .conftest import FIXTURES
-from .helpers import Server
 
 ID = CANONICAL_BASE + "id/"
 
 
-def get(server: str, path: str, accept: str | None = None, **kw: object) -> requests.Response:
-    return requests.get(server + path, headers={"Accept": accept} if accept else {}, allow_redirects=False, timeout=60, **kw)  # type: ignore[arg-type]
+def get(client: FlaskClient, path: str, accept: str | None = None, params: dict[str, str] | None = None) -> TestResponse:
+    return client.get(path, headers={"Accept": accept} if accept else {}, query_string=params)
 
 
 ACCEPTS = [
@@ -54,29 +56,29 @@ ACCEPTS = [
     ],
 )
 @pytest.mark.parametrize("accept,target", ACCEPTS)
-def test_cool_uris_303_by_accept(server: str, path: str, accept: str, target: str) -> None:
-    resp = get(server, "/" + path, accept)
+def test_cool_uris_303_by_accept(client: FlaskClient, path: str, accept: str, target: str) -> None:
+    resp = get(client, "/" + path, accept)
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(target.format(p=path))
     assert "Accept" in resp.headers["Vary"]
-    follow = requests.get(server + resp.headers["Location"], timeout=60)
+    follow = get(client, resp.headers["Location"])
     assert follow.status_code == 200
 
 
-def test_conneg_errors(server: str) -> None:
-    assert get(server, "/id/province/balochistan", "image/png").status_code == 406
-    bad = get(server, "/id/province/balochistan", "text/turtle;q=x")
+def test_conneg_errors(client: FlaskClient) -> None:
+    assert get(client, "/id/province/balochistan", "image/png").status_code == 406
+    bad = get(client, "/id/province/balochistan", "text/turtle;q=x")
     assert bad.status_code == 400 and "q-value" in bad.text
-    assert get(server, "/id/province/atlantis", "text/turtle").status_code == 404
-    assert get(server, "/data/id/province/balochistan.xyz").status_code == 404
-    assert get(server, "/page/id/../../etc/passwd").status_code == 404
+    assert get(client, "/id/province/atlantis", "text/turtle").status_code == 404
+    assert get(client, "/data/id/province/balochistan.xyz").status_code == 404
+    assert get(client, "/page/id/../../etc/passwd").status_code == 404
 
 
 @pytest.mark.parametrize("ext,fmt", [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("rdf", "xml")])
-def test_data_documents(server: str, ext: str, fmt: str) -> None:
-    resp = get(server, f"/data/id/province/balochistan.{ext}")
+def test_data_documents(client: FlaskClient, ext: str, fmt: str) -> None:
+    resp = get(client, f"/data/id/province/balochistan.{ext}")
     assert resp.status_code == 200
-    g = rdflib.Graph().parse(data=resp.content, format=fmt)
+    g = rdflib.Graph().parse(data=resp.data, format=fmt)
     bal = rdflib.URIRef(ID + "province/balochistan")
     psk = rdflib.Namespace(PREFIXES["psk"])
     assert (bal, rdflib.RDFS.label, rdflib.Literal("Balochistan", lang="en")) in g  # its own triples
@@ -125,12 +127,12 @@ def seed_entities(store_path: Path) -> tuple[list[str], set[str]]:
     return entities, labelled
 
 
-def test_every_seed_entity_page_renders_with_labels(server: str, full_store: Path) -> None:
+def test_every_seed_entity_page_renders_with_labels(client: FlaskClient, full_store: Path) -> None:
     entities, labelled = seed_entities(full_store)
     assert len(entities) > 300
     for iri in entities:
         path = iri[len(CANONICAL_BASE) :]
-        resp = get(server, "/page/" + path)
+        resp = get(client, "/page/" + path)
         assert resp.status_code == 200, iri
         assert "Traceback" not in resp.text
         parser = Anchors()
@@ -139,61 +141,61 @@ def test_every_seed_entity_page_renders_with_labels(server: str, full_store: Pat
         assert not raw, f"{iri}: IRIs shown raw although they have labels: {raw[:3]}"
 
 
-def test_entity_page_shows_provenance_and_claims(server: str) -> None:
-    page = get(server, "/page/id/incident/jaffar-express-hijacking-2025").text
+def test_entity_page_shows_provenance_and_claims(client: FlaskClient) -> None:
+    page = get(client, "/page/id/incident/jaffar-express-hijacking-2025").text
     assert "Jaffar Express hijacking" in page
     assert "reported as fact" in page
     assert html.escape("The train, which was traveling from Quetta to Peshawar", quote=False) in page
     assert re.search(r"\[\d+–\d+\]", page)
     assert "author&#39;s opinion" in page or "author's opinion" in page
     assert "thecurrent.pk" in page  # the external source cited for the province
-    claim = get(server, "/page/id/claim/punjab-houses-the-capital").text
+    claim = get(client, "/page/id/claim/punjab-houses-the-capital").text
     assert "What this claim asserts" in claim and "Contested" in claim
 
 
-def test_province_incidents_series_filters_and_twins(server: str) -> None:
-    page = get(server, "/page/id/province/khyber-pakhtunkhwa").text
+def test_province_incidents_series_filters_and_twins(client: FlaskClient) -> None:
+    page = get(client, "/page/id/province/khyber-pakhtunkhwa").text
     assert "<svg" in page and "Incidents per month" in page
     assert "acled-syn0002" in page and "acled-syn0003" in page
-    filtered = get(server, "/page/id/province/khyber-pakhtunkhwa", params={"from": "2025-01-01"}).text
+    filtered = get(client, "/page/id/province/khyber-pakhtunkhwa", params={"from": "2025-01-01"}).text
     table = filtered[filtered.index('<table class="incidents">') :]
     table = table[: table.index("</table>")]
     assert "acled-syn0002" in table and "acled-syn0003" not in table
-    csv_text = get(server, "/incidents/id/province/khyber-pakhtunkhwa.csv", params={"type": "Battles"}).text
+    csv_text = get(client, "/incidents/id/province/khyber-pakhtunkhwa.csv", params={"type": "Battles"}).text
     assert "acled-syn0003" in csv_text and "acled-syn0002" not in csv_text
-    data = get(server, "/incidents/id/province/khyber-pakhtunkhwa.json").json()
+    data = get(client, "/incidents/id/province/khyber-pakhtunkhwa.json").get_json()
     assert {i["iri"].rsplit("/", 1)[-1] for i in data["incidents"]} >= {"acled-syn0002", "acled-syn0003"}
     link = re.search(r'href="(/query\?query=[^"]+)">open this as a SPARQL query', page)
     assert link is not None
-    ran = get(server, html.unescape(link.group(1))).text
+    ran = get(client, html.unescape(link.group(1))).text
     assert "acled-syn0002" in ran
 
 
-def test_place_with_coordinates_has_map_and_fallback(server: str) -> None:
-    page = get(server, "/page/id/place/balochistan/synthetic-district-a/synthville").text
+def test_place_with_coordinates_has_map_and_fallback(client: FlaskClient) -> None:
+    page = get(client, "/page/id/place/balochistan/synthetic-district-a/synthville").text
     assert 'id="map"' in page and 'data-lat="29.5"' in page
     assert "<noscript>" in page and "openstreetmap.org/?mlat=29.5" in page
     assert 'integrity="sha384-' in page
 
 
-def test_browse_and_search(server: str) -> None:
-    home = get(server, "/").text
+def test_browse_and_search(client: FlaskClient) -> None:
+    home = get(client, "/").text
     assert "Armed group" in home and "/class/ArmedGroup" in home
-    members = get(server, "/class/ArmedGroup").text
+    members = get(client, "/class/ArmedGroup").text
     assert "Baloch Liberation Army" in members
-    assert get(server, "/class/NoSuchClass").status_code == 404
-    results = get(server, "/api/search", params={"q": "Baluchistan"}).json()
+    assert get(client, "/class/NoSuchClass").status_code == 404
+    results = get(client, "/api/search", params={"q": "Baluchistan"}).get_json()
     assert results[0]["iri"] == ID + "province/balochistan"
     assert results[0]["page"] == "/page/id/province/balochistan"
-    assert any(r["label"] == "Tehrik-i-Taliban Pakistan" for r in get(server, "/api/search", params={"q": "ttp"}).json())
-    assert "Baloch Liberation Army" in get(server, "/search", params={"q": "liberation"}).text
+    assert any(r["label"] == "Tehrik-i-Taliban Pakistan" for r in get(client, "/api/search", params={"q": "ttp"}).get_json())
+    assert "Baloch Liberation Army" in get(client, "/search", params={"q": "liberation"}).text
 
 
 @pytest.mark.parametrize("ext,fmt", [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("trig", "trig"), ("nq", "nquads")])
-def test_dumps_reparse_and_validate(server: str, full_store: Path, ext: str, fmt: str) -> None:
-    resp = requests.get(f"{server}/dumps/pakistan-security-kg.{ext}.gz", timeout=120)
+def test_dumps_reparse_and_validate(client: FlaskClient, full_store: Path, ext: str, fmt: str) -> None:
+    resp = get(client, f"/dumps/pakistan-security-kg.{ext}.gz")
     assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/gzip"
-    data = gzip.decompress(resp.content)
+    data = gzip.decompress(resp.data)
     _v, store = LocalStore(full_store).open_read()
     if fmt in ("trig", "nquads"):
         ds = rdflib.Dataset()
@@ -207,22 +209,22 @@ def test_dumps_reparse_and_validate(server: str, full_store: Path, ext: str, fmt
         assert report.conforms, report.text
 
 
-def test_ontology_documentation(server: str) -> None:
-    page = get(server, "/ontology", "text/html")
+def test_ontology_documentation(client: FlaskClient) -> None:
+    page = get(client, "/ontology", "text/html")
     assert page.status_code == 200 and 'id="ArmedGroup"' in page.text and "aligned to" in page.text
-    ttl = get(server, "/ontology", "text/turtle")
+    ttl = get(client, "/ontology", "text/turtle")
     g = rdflib.Graph().parse(data=ttl.text, format="turtle")
     assert (rdflib.URIRef(PREFIXES["psk"] + "Grievance"), rdflib.RDF.type, rdflib.OWL.Class) in g
-    assert rdflib.Graph().parse(data=get(server, "/ontology.jsonld").text, format="json-ld")
+    assert rdflib.Graph().parse(data=get(client, "/ontology.jsonld").text, format="json-ld")
 
 
-def test_void(server: str) -> None:
-    g = rdflib.Graph().parse(data=get(server, "/.well-known/void", "text/turtle").text, format="turtle")
+def test_void(client: FlaskClient) -> None:
+    g = rdflib.Graph().parse(data=get(client, "/.well-known/void", "text/turtle").text, format="turtle")
     assert int(next(g.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#triples")))) > 4000
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
     """A store whose data contains markup, to check that pages escape it."""
     tmp = tmp_path_factory.mktemp("hostile")
     path = tmp / "store"
@@ -236,20 +238,18 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (tmp / "evil.csv").write_text(rows[0] + "\n" + evil + "\n", encoding="utf-8")
     assert rows[0].split(",") == ACLED_COLUMNS
     load_files("acled", [tmp / "evil.csv"], Settings(store=str(path)))
-    srv = Server({"PSK_STORE": str(path)}, "--workers", "1")
-    yield srv.url
-    srv.stop()
+    app = create_app(Settings(store=str(path)))
+    yield app.test_client()
+    app.extensions["psk"]["backend"].close()
 
 
-def test_html_is_escaped(hostile_server: str) -> None:
-    page = get(hostile_server, "/page/id/incident/acled-syn0666").text
+def test_html_is_escaped(hostile: FlaskClient) -> None:
+    page = get(hostile, "/page/id/incident/acled-syn0666").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in page
-    search = get(hostile_server, "/search", params={"q": "<script>"}).text
+    search = get(hostile, "/search", params={"q": "<script>"}).text
     assert "<script>alert" not in search
-    query = get(
-        hostile_server, "/query", params={"query": "SELECT ?l WHERE { ?s rdfs:label ?l FILTER(CONTAINS(?l, 'script')) }"}
-    ).text
+    query = get(hostile, "/query", params={"query": "SELECT ?l WHERE { ?s rdfs:label ?l FILTER(CONTAINS(?l, 'script')) }"}).text
     assert "<script>alert" not in query and "&lt;script&gt;" in query
 
 

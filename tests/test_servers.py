@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from kg import allocator
 from kg.allocator import PREFERRED
-from server import allocator
 
 from .helpers import Server
 

@@ -197,6 +197,7 @@ class LoadRun:
             raise KGError(f"loading failed: {payload}")
         if load_error:
             raise KGError(f"loading failed while writing the store: {load_error}")
+        assert isinstance(payload, LoadReport)
         report = self.report
         report.rows, report.quads, report.skipped, report.typed = payload.rows, payload.quads, payload.skipped, payload.typed
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from ..namespaces import GEO, PREFIXES, PSK, SKOS, Base, slugify, vocab
+from ..sparql.execute import solutions, value
 from .acled import ACTOR_CLASS
 from .ntriples import entity_lines, iri, nt_lit
 
@@ -59,10 +60,10 @@ class Reconciler:
             "actor": self.actors,
             "conflict": self.conflicts,
         }
-        for row in store.query(q, prefixes=PREFIXES):
-            table[row["kind"].value].setdefault(norm(row["name"].value), row["s"].value)
+        for row in solutions(store.query(q, prefixes=PREFIXES)):
+            table[value(row["kind"])].setdefault(norm(value(row["name"])), value(row["s"]))
         for q2 in store.quads_for_pattern(None, ox.NamedNode(GEO + "hasGeometry"), None, ox.DefaultGraph()):
-            self.with_geometry.add(q2.subject.value)
+            self.with_geometry.add(value(q2.subject))
 
     def _known_or_minted(
         self, table: dict[str, str], key: str, local: str, cls: str, label: str, out: list[str]

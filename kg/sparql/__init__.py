@@ -1,7 +1,7 @@
 """SPARQL for kg: safety checks on query text, bounded lookups, evaluation on pyoxigraph, result serialization."""
 
 from ..errors import QueryRejected, QuerySyntaxError, QueryTimeout
-from .execute import Result, capped, execute
+from .execute import Result, capped, execute, solutions, value
 from .lookup import Lookup, bounded_lookup, run_lookup
 from .prologue import prologue_end
 from .safety import Limits, QueryInfo, analyze, select_star_order
@@ -25,5 +25,7 @@ __all__ = [
     "serialize",
     "serialize_bindings",
     "serialize_triples",
+    "solutions",
     "term_json",
+    "value",
 ]

@@ -15,6 +15,22 @@ from .safety import select_star_order
 T = TypeVar("T")
 
 
+def solutions(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
+    """The result of a SELECT query as solutions (for code that runs its own SELECT; a wrong form is a bug)."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError(f"expected SELECT solutions, got {type(result).__name__}")
+    return result
+
+
+def value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph | None) -> str:
+    """The lexical value of a term ('' for none; N-Triples syntax for a quoted triple)."""
+    if term is None or isinstance(term, ox.DefaultGraph):
+        return ""
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
 def capped(items: Iterable[T], max_rows: int) -> tuple[list[T], bool]:
     """At most max_rows items, and whether there were more (reads one item past the cap, never further)."""
     out: list[T] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -149,6 +150,7 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     offset = int(m["offset"]) if m["offset"] is not None else 0
     if offset > limits.max_rows:
         return None
+    variables: tuple[str, ...]
     if m["ask"]:
         form, variables = "ASK", ()
     elif m["proj"] == "*":
@@ -164,7 +166,10 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
 def run_lookup(store: ox.Store, lookup: Lookup, max_rows: int) -> Result:
     """Evaluate a bounded lookup on the default graph's quad index: the engine's answer for that pattern."""
     s, p, o = (None if isinstance(t, str) else t for t in lookup.pattern)
-    matches = store.quads_for_pattern(s, p, o, ox.DefaultGraph())
+    if isinstance(s, ox.Literal) or isinstance(p, ox.Literal):  # a literal subject or predicate matches nothing
+        matches: Iterator[ox.Quad] = iter(())
+    else:
+        matches = store.quads_for_pattern(s, p, o, ox.DefaultGraph())
     start = lookup.offset
     if lookup.form == "ASK":
         if lookup.limit == 0:

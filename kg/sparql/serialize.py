@@ -83,7 +83,7 @@ def _lexical(term: Any) -> str:
         mantissa = mantissa.rstrip("0")
         mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
         return f"{mantissa}E{int(exponent)}"
-    return term.value
+    return str(term.value)
 
 
 def _csv_field(value: str) -> str:
