@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+import rdflib.collection
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.namespaces import PSK, VOCAB
@@ -14,6 +15,9 @@ from kg.ontology import ONTOLOGY_DIR, ONTOLOGY_FILES, SHAPES_FILE
 from kg.validate import validate
 
 EXAMPLES = ONTOLOGY_DIR / "examples"
+LOOSELY = rdflib.URIRef(PSK + "looselyMatches")
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SKOS_MAPPINGS = [SKOS.closeMatch, SKOS.exactMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch, SKOS.mappingRelation]
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +67,7 @@ def test_every_term_has_label_and_definition(onto: rdflib.Graph) -> None:
 
 
 def test_alignment_to_established_vocabularies(onto: rdflib.Graph) -> None:
-    targets = {
-        str(o) for p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, SKOS.closeMatch) for o in onto.objects(None, p)
-    }
+    targets = {str(o) for p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, LOOSELY) for o in onto.objects(None, p)}
     for ns in ("https://schema.org/", "http://semanticweb.cs.vu.nl/2009/11/sem/", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/oa#",
                "http://www.opengis.net/ont/geosparql#", "http://www.wikidata.org/prop/direct/", "http://www.w3.org/2006/time#"):  # fmt: skip
         assert any(t.startswith(ns) for t in targets), f"nothing aligned to {ns}"
@@ -125,3 +127,62 @@ def test_invalid_example_fails_with_its_message(path: Path) -> None:
     assert not report.conforms
     assert report.violations >= 1
     assert expected in report.text, report.text
+
+
+def _terms(onto: rdflib.Graph, *kinds: rdflib.URIRef) -> list[rdflib.URIRef]:
+    return sorted(t for k in kinds for t in onto.subjects(RDF.type, k) if isinstance(t, rdflib.URIRef) and str(t).startswith(PSK))
+
+
+def test_skos_mappings_only_between_concepts(onto: rdflib.Graph) -> None:
+    owl_terms = set(_terms(onto, OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty))
+    for p in SKOS_MAPPINGS:
+        for s, o in onto.subject_objects(p):
+            assert s not in owl_terms and o not in owl_terms, f"{s} {p} {o}: SKOS mappings link concepts, not OWL terms"
+    assert onto.value(LOOSELY, RDF.type) == OWL.AnnotationProperty
+
+
+def test_no_equivalence_to_broader_outside_classes(onto: rdflib.Graph) -> None:
+    # psk:Organization is a security actor: every schema:Organization is not, so only subsumption holds
+    for name in ("Organization", "Person", "Place"):
+        term = rdflib.URIRef(PSK + name)
+        assert onto.value(term, OWL.equivalentClass) is None, name
+    assert (rdflib.URIRef(PSK + "Organization"), RDFS.subClassOf, rdflib.URIRef("https://schema.org/Organization")) in onto
+    assert (rdflib.URIRef(PSK + "partOf"), RDFS.subPropertyOf, rdflib.URIRef("https://schema.org/isPartOf")) not in onto
+
+
+def test_state_security_force_cites_acled_state_forces(onto: rdflib.Graph) -> None:
+    definition = str(onto.value(rdflib.URIRef(PSK + "StateSecurityForce"), SKOS.definition))
+    assert "inter code 1" in definition and "3" not in definition
+    notation = {
+        str(onto.value(c, SKOS.notation)): str(onto.value(c, SKOS.prefLabel))
+        for c in onto.subjects(SKOS.inScheme, rdflib.URIRef(VOCAB + "inter"))
+    }
+    assert notation["1"] == "State forces" and notation["3"] == "Political militias"
+
+
+def test_top_level_classes_are_disjoint(onto: rdflib.Graph) -> None:
+    members: set[frozenset[str]] = set()
+    for axiom in onto.subjects(RDF.type, OWL.AllDisjointClasses):
+        names = frozenset(str(m).removeprefix(PSK) for m in rdflib.collection.Collection(onto, onto.value(axiom, OWL.members)))
+        members.add(names)
+    assert any({"Incident", "Actor", "Place", "Claim", "Source", "Statement"} <= m for m in members)
+
+
+def test_every_class_has_a_shape(onto: rdflib.Graph) -> None:
+    shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
+    targeted = set(shapes.objects(None, SH.targetClass))
+    for cls in _terms(onto, OWL.Class):
+        assert cls in targeted, f"no shape targets {cls}"
+
+
+def test_every_property_has_a_domain_and_range_shape(onto: rdflib.Graph) -> None:
+    shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
+    for prop in _terms(onto, OWL.ObjectProperty, OWL.DatatypeProperty):
+        (shape,) = shapes.subjects(SH.targetSubjectsOf, prop)
+        domain, rng = onto.value(prop, RDFS.domain), onto.value(prop, RDFS.range)
+        assert shapes.value(shape, SH["class"]) == domain, f"{prop}: shape and rdfs:domain differ"
+        (ps,) = (p for p in shapes.objects(shape, SH.property) if shapes.value(p, SH.path) == prop)
+        declared = shapes.value(ps, SH["class"]) or shapes.value(ps, SH.datatype)
+        assert declared == rng, f"{prop}: shape and rdfs:range differ"
+        kind = SH.IRI if (prop, RDF.type, OWL.ObjectProperty) in onto else SH.Literal
+        assert shapes.value(ps, SH.nodeKind) == kind, prop
