@@ -41,6 +41,42 @@ CURATED_DIR = SEEDS_DIR / "curated"
 
 N = ox.NamedNode
 
+# The keys each kind of record may have; anything else is a typo and stops the build.
+ENTITY_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "label",
+        "aliases",
+        "description",
+        "wikidata",
+        "url",
+        "publisher",
+        "date",
+        "accessed",
+        "note",
+        "mention",
+        "facts",
+    }
+)
+FACT_KEYS = frozenset({"p", "o", "quote", "start", "end", "source"})
+QUOTE_KEYS = frozenset({"quote", "start", "end"})
+CLAIM_KEYS = frozenset(
+    {"id", "label", "status", "claim_type", "quote", "start", "end", "about", "causes", "assertions", "contested_by", "note"}
+)
+FIGURE_KEYS = frozenset(
+    {"id", "label", "kind", "value", "min", "qualifier", "as_reported", "stated_by", "relayed_by", "reported_in", "date", "about",
+     "note"}
+)  # fmt: skip
+
+
+def check_keys(file: str, record: str, data: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SeedError(
+            file, record, f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; allowed: {', '.join(sorted(allowed))}"
+        )
+
 
 def _display(path: Path) -> str:
     """A path for error messages: relative to the repository where possible."""
@@ -232,6 +268,7 @@ class SeedLoader:
     def entity(self, file: str, rec: dict[str, Any]) -> None:
         rid = rec["id"]
         s, o = N(self.base.entity(rid)), self.out
+        check_keys(file, rid, rec, ENTITY_KEYS, "a record")
         if rec.get("type") not in self.classes:
             raise SeedError(file, rid, f"type {rec.get('type')!r} is not a class of the ontology")
         if "label" not in rec:
@@ -250,22 +287,86 @@ class SeedLoader:
         if "publisher" in rec:
             o.add(s, SCHEMA + "publisher", lit(rec["publisher"]))
         if "accessed" in rec:
-            o.add(s, PSK + "accessed", typed(rec["accessed"].isoformat(), XSD + "date"))
+            o.add(s, PSK + "accessed", self.date(file, rid, rec["accessed"], "accessed"))
+        if "date" in rec:
+            o.add(s, DCTERMS + "date", self.date(file, rid, rec["date"], "date"))
         if "note" in rec:
             o.add(s, PSK + "note", lit(rec["note"], "en"))
         if "mention" in rec:
+            check_keys(file, rid, rec["mention"], QUOTE_KEYS, "its mention")
             self.statement(file, rid, N(self.article.iri), SCHEMA + "mentions", s, rec["mention"])
         for fact in rec.get("facts", []):
-            if "p" not in fact or "o" not in fact:
+            if not isinstance(fact, dict) or "p" not in fact or "o" not in fact:
                 raise SeedError(file, rid, f"fact {fact!r} needs 'p' and 'o'")
+            check_keys(file, rid, fact, FACT_KEYS, f"fact {fact['p']}")
             p = self.props.get(fact["p"])
             value = self.value(file, rid, fact["p"], fact["o"])
             assert p is not None
             self.statement(file, rid, s, p.iri, value, fact)
 
+    def date(self, file: str, record: str, raw: Any, key: str) -> ox.Literal:
+        if not isinstance(raw, dt.date):
+            raise SeedError(file, record, f"{key} must be a date (YYYY-MM-DD), not {raw!r}")
+        return typed(raw.isoformat(), XSD + "date")
+
+    def record_type(self, ref: str) -> str | None:
+        """The ontology class a curated record id was declared with (None for claims and figures)."""
+        entry = self.records.get(ref)
+        return entry[1].get("type") if entry else None
+
+    def figure(self, file: str, rec: dict[str, Any]) -> None:
+        """A figure one source gives for an incident, with who stated it, where and when."""
+        rid = rec["id"]
+        check_keys(file, rid, rec, FIGURE_KEYS, "a figure")
+        f, o = N(self.base.entity(rid)), self.out
+        for key in ("label", "kind", "as_reported", "reported_in", "about"):
+            if key not in rec:
+                raise SeedError(file, rid, f"figure has no {key!r}")
+        if ("value" in rec) == ("min" in rec):
+            raise SeedError(file, rid, "a figure gives exactly one of 'value' (exact or approximate) and 'min' (a lower bound)")
+        qualifier = rec.get("qualifier", "exact")
+        if qualifier not in ("exact", "approximately", "more-than"):
+            raise SeedError(file, rid, f"qualifier must be exact, approximately or more-than, not {qualifier!r}")
+        if (qualifier == "more-than") != ("min" in rec):
+            raise SeedError(file, rid, "a lower bound ('min') goes with qualifier more-than, and only with it")
+        number = rec.get("value", rec.get("min"))
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            raise SeedError(file, rid, f"the figure's number must be a non-negative integer, not {number!r}")
+        if self.record_type(rec["about"]) != "Incident":
+            raise SeedError(file, rid, f"'about' must name an Incident record, not {rec['about']!r}")
+        o.add(f, RDF + "type", N(PSK + "ReportedFigure"))
+        o.add(f, RDFS + "label", lit(rec["label"], "en"))
+        o.add(f, PSK + "quantityKind", self.ref(file, rid, "quantity-kind:" + str(rec["kind"])))
+        o.add(f, PSK + ("value" if "value" in rec else "minValue"), typed(number, XSD + "integer"))
+        o.add(f, PSK + "valueQualifier", N(vocab("value-qualifier", qualifier)))
+        o.add(f, PSK + "reportedAs", lit(str(rec["as_reported"])))
+        o.add(f, PSK + "about", self.ref(file, rid, rec["about"]))
+        for agent in self.refs(file, rid, rec, "stated_by"):
+            o.add(f, PSK + "statedBy", agent)
+        if "relayed_by" in rec:
+            o.add(f, PSK + "relayedBy", self.ref(file, rid, rec["relayed_by"]))
+        sources = self.refs(file, rid, rec, "reported_in")
+        if not sources:
+            raise SeedError(file, rid, "a figure needs at least one source it was reported in ('reported_in')")
+        for raw, src in zip(rec["reported_in"], sources, strict=True):
+            if self.record_type(raw) not in ("Article", "Source"):
+                raise SeedError(file, rid, f"'reported_in' must name source records (Article or Source), not {raw!r}")
+            o.add(f, PSK + "reportedIn", src)
+        if "date" in rec:
+            o.add(f, DCTERMS + "date", self.date(file, rid, rec["date"], "date"))
+        if "note" in rec:
+            o.add(f, PSK + "note", lit(rec["note"], "en"))
+
+    def refs(self, file: str, record: str, rec: dict[str, Any], key: str) -> list[ox.NamedNode]:
+        raw = rec.get(key, [])
+        if not isinstance(raw, list):
+            raise SeedError(file, record, f"{key!r} must be a list of record ids, not {raw!r}")
+        return [self.ref(file, record, value) for value in raw]
+
     def claim(self, file: str, rec: dict[str, Any]) -> None:
         rid = rec["id"]
         c, o = N(self.base.entity(rid)), self.out
+        check_keys(file, rid, rec, CLAIM_KEYS, "a claim")
         for key in ("label", "status", "claim_type", "quote"):
             if key not in rec:
                 raise SeedError(file, rid, f"claim has no {key!r}")
@@ -310,6 +411,8 @@ class SeedLoader:
             for rec in records:
                 if rec["id"].startswith("claim/"):
                     self.claim(file, rec)
+                elif rec["id"].startswith("figure/"):
+                    self.figure(file, rec)
                 else:
                     self.entity(file, rec)
         return self.out.quads

@@ -50,10 +50,21 @@ PREFIXES: dict[str, str] = {
     "fa": VOCAB + "factor/",
     "st": VOCAB + "assertion-status/",
     "ct": VOCAB + "claim-type/",
+    "qk": VOCAB + "quantity-kind/",
+    "vq": VOCAB + "value-qualifier/",
 }
 
 # Vocabulary prefixes usable in curated records ("event-type:hijacking").
-VOCAB_SCHEMES = ("event-type", "grievance-category", "factor", "assertion-status", "claim-type", "inter")
+VOCAB_SCHEMES = (
+    "event-type",
+    "grievance-category",
+    "factor",
+    "assertion-status",
+    "claim-type",
+    "inter",
+    "quantity-kind",
+    "value-qualifier",
+)
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 

@@ -161,3 +161,32 @@ def test_base_iri_is_configurable() -> None:
     subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
     assert "https://example.org/kg/id/province/balochistan" in subjects
     assert not any(s.startswith("https://w3id.org/pakistan-security-kg/id/") for s in subjects)
+
+
+@pytest.mark.parametrize(
+    "file,index,change,message",
+    [
+        ("places.yaml", 0, {"lable": "x"}, "record 'state/pakistan': unknown key(s) 'lable' in a record"),
+        ("claims.yaml", 0, {"speeker": "x"}, "unknown key(s) 'speeker' in a claim"),
+    ],
+)
+def test_unknown_keys_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, index: int, change: dict[str, str], message: str
+) -> None:
+    target = _copy_seeds(tmp_path, monkeypatch)
+    path = target / file
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    records[index].update(change)
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SeedError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        seed_quads(BASE)
+
+
+def test_unknown_key_in_a_fact_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = _copy_seeds(tmp_path, monkeypatch)
+    path = target / "places.yaml"
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    records[0]["facts"][0]["sorce"] = "source/wikipedia-balochistan"
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SeedError, match=r"places.yaml: record 'state/pakistan': unknown key\(s\) 'sorce' in fact capital"):
+        seed_quads(BASE)
