@@ -62,8 +62,12 @@ ENTITY_KEYS = frozenset(
 FACT_KEYS = frozenset({"p", "o", "quote", "start", "end", "source"})
 QUOTE_KEYS = frozenset({"quote", "start", "end"})
 CLAIM_KEYS = frozenset(
-    {"id", "label", "status", "claim_type", "quote", "start", "end", "about", "causes", "assertions", "contested_by", "note"}
-)
+    {"id", "label", "status", "claim_type", "quote", "start", "end", "about", "causes", "assertions", "contested_by", "note",
+     "speaker", "stance", "hedge", "proposition", "reported_in", "supported_by"}
+)  # fmt: skip
+HEDGE_KEYS = frozenset({"term", "certainty"})
+STANCES = ("asserts", "alleges", "denies", "disputes")
+CERTAINTY = ("probable", "possible", "hearsay")
 FIGURE_KEYS = frozenset(
     {"id", "label", "kind", "value", "min", "qualifier", "as_reported", "stated_by", "relayed_by", "reported_in", "date", "about",
      "note"}
@@ -364,27 +368,62 @@ class SeedLoader:
         return [self.ref(file, record, value) for value in raw]
 
     def claim(self, file: str, rec: dict[str, Any]) -> None:
+        """A claim: who puts it forward (speaker), with which stance and hedge, where (a quote of the article, or
+        the reports that carry a party's statement), and what it asserts (its claim graph)."""
         rid = rec["id"]
         c, o = N(self.base.entity(rid)), self.out
         check_keys(file, rid, rec, CLAIM_KEYS, "a claim")
-        for key in ("label", "status", "claim_type", "quote"):
+        for key in ("label", "status", "claim_type"):
             if key not in rec:
                 raise SeedError(file, rid, f"claim has no {key!r}")
-        if rec["status"] not in ("opinion", "contested"):
-            raise SeedError(file, rid, f"claim status must be 'opinion' or 'contested', not {rec['status']!r}")
+        external = "reported_in" in rec
+        if external == ("quote" in rec):
+            raise SeedError(
+                file,
+                rid,
+                "a claim has either a quote of the article (quote, start, end) or the reports that carry it (reported_in)",
+            )
+        allowed = ("attributed", "contested") if external else ("opinion", "contested")
+        if rec["status"] not in allowed:
+            raise SeedError(file, rid, f"claim status must be {' or '.join(map(repr, allowed))}, not {rec['status']!r}")
+        author = self.article.meta["author"]
+        speaker = rec.get("speaker", author)
+        if external and "speaker" not in rec:
+            raise SeedError(file, rid, "a claim carried by a report names its speaker (speaker)")
+        stance = rec.get("stance", "asserts")
+        if stance not in STANCES:
+            raise SeedError(file, rid, f"stance must be one of {', '.join(STANCES)}, not {stance!r}")
+        speaker_node = self.ref(file, rid, speaker)
         o.add(c, RDF + "type", N(PSK + "Claim"))
         o.add(c, RDFS + "label", lit(rec["label"], "en"))
-        o.add(c, PSK + "attributedTo", N(self.base.entity(self.article.meta["author"])))
-        o.add(c, PSK + "source", N(self.article.iri))
-        o.add(c, PSK + "evidence", self.evidence(c.value, file, rid, rec))
+        o.add(c, PSK + "attributedTo", speaker_node)
+        o.add(c, PSK + "stance", N(vocab("stance", stance)))
+        if external:
+            sources = self.refs(file, rid, rec, "reported_in")
+            if not sources:
+                raise SeedError(file, rid, "'reported_in' names no report")
+            for src in sources:
+                o.add(c, PSK + "reportedIn", src)
+                o.add(c, PSK + "source", src)
+        else:
+            o.add(c, PSK + "source", N(self.article.iri))
+            o.add(c, PSK + "evidence", self.evidence(c.value, file, rid, rec))
+        if "hedge" in rec:
+            self.hedge(file, rid, c, rec)
+        if "proposition" in rec:
+            if self.record_type(rec["proposition"]) != "Proposition":
+                raise SeedError(file, rid, f"'proposition' must name a Proposition record, not {rec['proposition']!r}")
+            o.add(c, PSK + "proposition", self.ref(file, rid, rec["proposition"]))
         o.add(c, PSK + "assertionStatus", N(vocab("assertion-status", rec["status"])))
         o.add(c, PSK + "claimType", self.ref(file, rid, "claim-type:" + rec["claim_type"]))
         for about in rec.get("about", []):
             o.add(c, PSK + "about", self.ref(file, rid, about))
         for cause in rec.get("causes", []):
             o.add(c, PSK + "citesCause", self.ref(file, rid, "factor:" + cause))
-        for src in rec.get("contested_by", []):
-            o.add(c, PSK + "contestedBy", self.ref(file, rid, src))
+        for src in self.refs(file, rid, rec, "contested_by"):
+            o.add(c, PSK + "contestedBy", src)
+        for support in self.refs(file, rid, rec, "supported_by"):
+            o.add(c, PSK + "supportedBy", support)
         if "note" in rec:
             o.add(c, PSK + "note", lit(rec["note"], "en"))
         if rec["status"] == "contested" and not rec.get("contested_by"):
@@ -394,7 +433,7 @@ class SeedLoader:
             g = N(self.base.graph(rid))
             o.add(c, PSK + "assertionGraph", g)
             o.add(g, RDF + "type", N(PSK + "ClaimGraph"))
-            o.add(g, PROV + "wasAttributedTo", N(self.base.entity(self.article.meta["author"])))
+            o.add(g, PROV + "wasAttributedTo", speaker_node)
             for triple in assertions:
                 if not isinstance(triple, list) or len(triple) != 3:
                     raise SeedError(file, rid, f"assertion {triple!r} must be [subject, property, object]")
@@ -403,6 +442,21 @@ class SeedLoader:
                 if info is None:
                     raise SeedError(file, rid, f"unknown property {p_raw!r} in assertion")
                 o.add(self.ref(file, rid, s_raw), info.iri, self.value(file, rid, p_raw, o_raw), g)
+
+    def hedge(self, file: str, rid: str, c: ox.NamedNode, rec: dict[str, Any]) -> None:
+        """The hedge words must be words of the claim's own quote; the certainty level a concept of its scheme."""
+        hedge = rec["hedge"]
+        if not isinstance(hedge, dict):
+            raise SeedError(file, rid, f"hedge must be a mapping with 'term' and 'certainty', not {hedge!r}")
+        check_keys(file, rid, hedge, HEDGE_KEYS, "its hedge")
+        if "term" not in hedge or "certainty" not in hedge:
+            raise SeedError(file, rid, "hedge needs its 'term' (words of the quote) and a 'certainty' level")
+        if "quote" not in rec or str(hedge["term"]) not in rec["quote"]:
+            raise SeedError(file, rid, f"hedge term {hedge['term']!r} is not in the claim's quote")
+        if hedge["certainty"] not in CERTAINTY:
+            raise SeedError(file, rid, f"certainty must be one of {', '.join(CERTAINTY)}, not {hedge['certainty']!r}")
+        self.out.add(c, PSK + "hedge", lit(str(hedge["term"])))
+        self.out.add(c, PSK + "certainty", N(vocab("certainty", hedge["certainty"])))
 
     def load(self) -> list[ox.Quad]:
         files = self.read()

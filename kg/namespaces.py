@@ -52,6 +52,8 @@ PREFIXES: dict[str, str] = {
     "ct": VOCAB + "claim-type/",
     "qk": VOCAB + "quantity-kind/",
     "vq": VOCAB + "value-qualifier/",
+    "sn": VOCAB + "stance/",
+    "ce": VOCAB + "certainty/",
 }
 
 # Vocabulary prefixes usable in curated records ("event-type:hijacking").
@@ -64,6 +66,8 @@ VOCAB_SCHEMES = (
     "inter",
     "quantity-kind",
     "value-qualifier",
+    "stance",
+    "certainty",
 )
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")

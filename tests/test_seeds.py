@@ -102,8 +102,13 @@ def test_opinions_are_claims_in_named_graphs_not_facts(store: ox.Store) -> None:
     # causal opinions live in claim graphs
     assert not ask(store, "ASK { ?x psk:drivenBy fa:foreign-pressure }")
     assert ask(store, "ASK { GRAPH ?g { ?x psk:drivenBy fa:foreign-pressure } }")
-    # every claim is attributed to the author and sourced to the article
-    assert not ask(store, "ASK { ?c a psk:Claim FILTER NOT EXISTS { ?c psk:attributedTo ?a ; psk:source ?s ; psk:evidence ?e } }")
+    # every claim is attributed to its speaker and sourced: the article's with evidence, other parties' to the reports
+    assert not ask(store, "ASK { ?c a psk:Claim FILTER NOT EXISTS { ?c psk:attributedTo ?a ; psk:source ?s ; psk:stance ?st } }")
+    assert not ask(
+        store, "ASK { ?c a psk:Claim FILTER NOT EXISTS { ?c psk:evidence ?e } FILTER NOT EXISTS { ?c psk:reportedIn ?r } }"
+    )
+    author = BASE.entity("agent/author-of-the-unraveling-of-pakistan")
+    assert not ask(store, f"ASK {{ ?c a psk:Claim ; psk:evidence ?e FILTER NOT EXISTS {{ ?c psk:attributedTo <{author}> }} }}")
 
 
 def test_hostage_composition_is_kept_as_contested_claim_with_cited_source(store: ox.Store) -> None:

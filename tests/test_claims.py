@@ -1,0 +1,143 @@
+"""Who says what: speakers, stances on shared propositions, hedges taken from the quote."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import yaml
+
+import kg.curated as curated
+from kg.curated import seed_quads
+from kg.errors import SeedError
+from kg.namespaces import PREFIXES, Base
+from kg.ontology import ontology_quads
+
+BASE = Base()
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    s = ox.Store()
+    s.extend(ontology_quads() + seed_quads(BASE))
+    return s
+
+
+def rows(store: ox.Store, query: str) -> list[dict[str, str]]:
+    res = store.query(query, prefixes=PREFIXES)
+    names = [v.value for v in res.variables]  # type: ignore[union-attr]
+    return [{n: r[n].value for n in names if r[n] is not None} for r in res]  # type: ignore[union-attr]
+
+
+def test_an_allegation_and_its_denial_are_two_claims_about_one_proposition(store: ox.Store) -> None:
+    found = rows(
+        store,
+        """SELECT ?speaker ?stance ?prop WHERE {
+             ?c psk:proposition/rdfs:label ?prop ; psk:attributedTo/rdfs:label ?speaker ; psk:stance/skos:prefLabel ?stance }""",
+    )
+    assert sorted((r["speaker"], r["stance"], r["prop"]) for r in found) == [
+        ("Inter-Services Public Relations (ISPR)", "Alleges", "India sponsored the Jaffar Express attack"),
+        ("Ministry of External Affairs of India", "Denies", "India sponsored the Jaffar Express attack"),
+    ]
+    # the proposition's content is only ever in claim graphs, never a fact
+    assert not rows(store, "SELECT ?i WHERE { ?i psk:sponsoredBy ?s }")
+    assert len(rows(store, "SELECT ?g WHERE { GRAPH ?g { ?i psk:sponsoredBy ?s } }")) == 2
+    # each claim graph is attributed to its own speaker
+    assert sorted(
+        r["who"]
+        for r in rows(
+            store, "SELECT ?who WHERE { ?c psk:proposition ?p ; psk:assertionGraph ?g . ?g prov:wasAttributedTo/rdfs:label ?who }"
+        )
+    ) == ["Inter-Services Public Relations (ISPR)", "Ministry of External Affairs of India"]
+
+
+def test_other_parties_claims_cite_the_reports_not_the_article(store: ox.Store) -> None:
+    found = rows(
+        store,
+        """SELECT ?c ?pub WHERE { ?c a psk:Claim ; psk:reportedIn ?r . ?r schema:publisher ?pub
+                                  FILTER NOT EXISTS { ?c psk:evidence ?e } }""",
+    )
+    assert {r["c"].rsplit("/", 1)[-1] for r in found} == {
+        "ispr-alleges-indian-sponsorship",
+        "india-rejects-sponsorship-allegation",
+        "bla-claims-responsibility",
+    }
+    assert not rows(
+        store, f"SELECT ?c WHERE {{ ?c psk:reportedIn ?r ; psk:source <{BASE.entity('source/the-unraveling-of-pakistan')}> }}"
+    )
+
+
+def test_hedges_are_words_of_the_quote_with_a_certainty_level(store: ox.Store) -> None:
+    found = rows(
+        store,
+        """SELECT ?hedge ?level ?quote WHERE { ?c psk:hedge ?hedge ; psk:certainty/skos:prefLabel ?level ;
+                                               psk:evidence/oa:hasSelector/oa:exact ?quote }""",
+    )
+    assert sorted((r["hedge"], r["level"]) for r in found) == [
+        ("Reports indicate", "Hearsay"),
+        ("appears to be", "Probable"),
+        ("arguably", "Possible"),
+        ("seems", "Probable"),
+    ]
+    assert all(r["hedge"] in r["quote"] for r in found)
+
+
+def test_every_article_claim_is_the_authors_and_asserted(store: ox.Store) -> None:
+    author = BASE.entity("agent/author-of-the-unraveling-of-pakistan")
+    found = rows(
+        store, "SELECT ?c ?who ?stance WHERE { ?c a psk:Claim ; psk:evidence ?e ; psk:attributedTo ?who ; psk:stance ?stance }"
+    )
+    assert len(found) == 29
+    assert {(r["who"], r["stance"].rsplit("/", 1)[-1]) for r in found} == {(author, "asserts")}
+
+
+def _claims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[dict[str, Any]]]:
+    target = tmp_path / "curated"
+    shutil.copytree(curated.CURATED_DIR, target)
+    monkeypatch.setattr(curated, "CURATED_DIR", target)
+    path = target / "claims.yaml"
+    return path, yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _find(records: list[dict[str, Any]], rid: str) -> dict[str, Any]:
+    return next(r for r in records if r["id"] == rid)
+
+
+@pytest.mark.parametrize(
+    "rid,change,message",
+    [
+        ("claim/state-chose-to-withdraw-from-periphery", {"hedge": {"term": "perhaps", "certainty": "possible"}},
+         "record 'claim/state-chose-to-withdraw-from-periphery': hedge term 'perhaps' is not in the claim's quote"),
+        ("claim/state-chose-to-withdraw-from-periphery", {"hedge": {"term": "arguably", "certainty": "maybe"}},
+         "certainty must be one of probable, possible, hearsay, not 'maybe'"),
+        ("claim/state-chose-to-withdraw-from-periphery", {"hedge": {"term": "arguably", "certainty": "possible", "weight": 1}},
+         "unknown key(s) 'weight' in its hedge"),
+        ("claim/ispr-alleges-indian-sponsorship", {"stance": "claims"}, "stance must be one of asserts, alleges, denies, disputes"),
+        ("claim/ispr-alleges-indian-sponsorship", {"speaker": "org/nobody"}, "reference 'org/nobody' names no curated record"),
+        ("claim/ispr-alleges-indian-sponsorship", {"proposition": "state/india"}, "'proposition' must name a Proposition record"),
+        ("claim/ispr-alleges-indian-sponsorship", {"status": "opinion"}, "claim status must be 'attributed' or 'contested'"),
+        ("claim/ispr-alleges-indian-sponsorship", {"quote": "x", "start": 0, "end": 1}, "either a quote of the article"),
+    ],
+)  # fmt: skip
+def test_bad_claim_records_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rid: str, change: dict[str, Any], message: str
+) -> None:
+    path, records = _claims(tmp_path, monkeypatch)
+    _find(records, rid).update(change)
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SeedError) as err:
+        seed_quads(BASE)
+    assert "claims.yaml" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_a_party_claim_needs_its_speaker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, records = _claims(tmp_path, monkeypatch)
+    del _find(records, "claim/bla-claims-responsibility")["speaker"]
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(
+        SeedError, match="record 'claim/bla-claims-responsibility': a claim carried by a report names its speaker"
+    ):
+        seed_quads(BASE)
