@@ -33,7 +33,7 @@ from .namespaces import (
     Base,
     vocab,
 )
-from .ontology import ROOT, classes, properties
+from .ontology import ROOT, about_roles, classes, properties
 
 SEEDS_DIR = ROOT / "seeds"
 ARTICLE_META = SEEDS_DIR / "article" / "article.yaml"
@@ -66,6 +66,7 @@ CLAIM_KEYS = frozenset(
      "speaker", "stance", "hedge", "proposition", "reported_in", "supported_by"}
 )  # fmt: skip
 HEDGE_KEYS = frozenset({"term", "certainty"})
+ALIAS_KEYS = frozenset({"name", "quote", "start", "end", "source"})
 STANCES = ("asserts", "alleges", "denies", "disputes")
 CERTAINTY = ("probable", "possible", "hearsay")
 FIGURE_KEYS = frozenset(
@@ -279,8 +280,8 @@ class SeedLoader:
             raise SeedError(file, rid, "record has no label")
         o.add(s, RDF + "type", N(PSK + rec["type"]))
         o.add(s, RDFS + "label", lit(rec["label"], "en"))
-        for alias in rec.get("aliases", []):
-            o.add(s, SKOS + "altLabel", lit(alias, "en"))
+        if "aliases" in rec:
+            self.aliases(file, rid, s, rec["aliases"])
         if "description" in rec:
             o.add(s, RDFS + "comment", lit(rec["description"], "en"))
         if "wikidata" in rec:
@@ -416,10 +417,11 @@ class SeedLoader:
             o.add(c, PSK + "proposition", self.ref(file, rid, rec["proposition"]))
         o.add(c, PSK + "assertionStatus", N(vocab("assertion-status", rec["status"])))
         o.add(c, PSK + "claimType", self.ref(file, rid, "claim-type:" + rec["claim_type"]))
-        for about in rec.get("about", []):
-            o.add(c, PSK + "about", self.ref(file, rid, about))
+        self.roles(file, rid, c, rec.get("about"))
         for cause in rec.get("causes", []):
-            o.add(c, PSK + "citesCause", self.ref(file, rid, "factor:" + cause))
+            factor = self.ref(file, rid, "factor:" + cause)
+            o.add(c, PSK + "citesCause", factor)
+            o.add(c, PSK + "about", factor)
         for src in self.refs(file, rid, rec, "contested_by"):
             o.add(c, PSK + "contestedBy", src)
         for support in self.refs(file, rid, rec, "supported_by"):
@@ -442,6 +444,41 @@ class SeedLoader:
                 if info is None:
                     raise SeedError(file, rid, f"unknown property {p_raw!r} in assertion")
                 o.add(self.ref(file, rid, s_raw), info.iri, self.value(file, rid, p_raw, o_raw), g)
+
+    def roles(self, file: str, rid: str, c: ox.NamedNode, about: Any) -> None:
+        """What the claim is about, by role: {describesSituationOf: [...], blames: [...], ...}. Each role is a
+        sub-property of psk:about, and psk:about itself is written too, so queries over it keep working."""
+        if not isinstance(about, dict) or not about:
+            raise SeedError(
+                file, rid, f"'about' must map roles ({', '.join(sorted(about_roles() - {'citesCause'}))}) to record ids"
+            )
+        for role, targets in about.items():
+            if role not in about_roles() or role == "citesCause":
+                raise SeedError(
+                    file, rid, f"unknown role {role!r} in 'about'; use one of {', '.join(sorted(about_roles() - {'citesCause'}))}"
+                )
+            if not isinstance(targets, list) or not targets:
+                raise SeedError(file, rid, f"role {role!r} must list record ids")
+            for target in targets:
+                node = self.ref(file, rid, target)
+                self.out.add(c, PSK + role, node)
+                self.out.add(c, PSK + "about", node)
+
+    def aliases(self, file: str, rid: str, s: ox.NamedNode, aliases: Any) -> None:
+        """Each alias has its source: a quote of the article that contains it, or a source record."""
+        if not isinstance(aliases, list):
+            raise SeedError(file, rid, f"'aliases' must be a list, not {aliases!r}")
+        for alias in aliases:
+            if not isinstance(alias, dict) or "name" not in alias:
+                raise SeedError(
+                    file, rid, f"alias {alias!r} needs its source: {{name, quote, start, end}} (the article) or {{name, source}}"
+                )
+            check_keys(file, rid, alias, ALIAS_KEYS, f"alias {alias['name']!r}")
+            name = str(alias["name"])
+            if "quote" in alias and name not in str(alias["quote"]):
+                raise SeedError(file, rid, f"alias {name!r} is not in its quote {alias['quote']!r}")
+            spec = {k: v for k, v in alias.items() if k != "name"}
+            self.statement(file, rid, s, SKOS + "altLabel", lit(name, "en"), spec)
 
     def hedge(self, file: str, rid: str, c: ox.NamedNode, rec: dict[str, Any]) -> None:
         """The hedge words must be words of the claim's own quote; the certainty level a concept of its scheme."""

@@ -64,3 +64,13 @@ def classes() -> frozenset[str]:
         for q in ontology_quads()
         if q.predicate.value == RDF + "type" and value(q.object) == OWL + "Class" and value(q.subject).startswith(PSK)
     )
+
+
+@lru_cache(maxsize=1)
+def about_roles() -> frozenset[str]:
+    """Local names of the psk properties declared as roles of psk:about (direct sub-properties)."""
+    return frozenset(
+        q.subject.value[len(PSK) :]
+        for q in ontology_quads()
+        if q.predicate.value == RDFS + "subPropertyOf" and q.object.value == PSK + "about" and q.subject.value.startswith(PSK)
+    )

@@ -67,7 +67,7 @@ def test_rows_become_incidents_reconciled_with_seed_entities(store: LocalStore) 
     )
     assert ask(
         store,
-        f"ASK {{ <{e('incident/acled-syn0003')}> psk:province <{e('province/khyber-pakhtunkhwa')}> ; psk:perpetrator <{e('group/tehrik-i-taliban-pakistan')}> ; psk:target <{e('org/pakistani-security-forces')}> }}",
+        f"ASK {{ <{e('incident/acled-syn0003')}> psk:province <{e('province/khyber-pakhtunkhwa')}> ; psk:perpetrator <{e('group/tehrik-i-taliban-pakistan')}> ; psk:target <{e('actor/police-forces-of-pakistan')}> }}",
     )
     # dataset's own IDs, SKOS event types, fatalities, coordinates
     assert ask(

@@ -90,7 +90,7 @@ def test_every_article_claim_is_the_authors_and_asserted(store: ox.Store) -> Non
     found = rows(
         store, "SELECT ?c ?who ?stance WHERE { ?c a psk:Claim ; psk:evidence ?e ; psk:attributedTo ?who ; psk:stance ?stance }"
     )
-    assert len(found) == 29
+    assert len(found) == 31
     assert {(r["who"], r["stance"].rsplit("/", 1)[-1]) for r in found} == {(author, "asserts")}
 
 
@@ -141,3 +141,108 @@ def test_a_party_claim_needs_its_speaker(tmp_path: Path, monkeypatch: pytest.Mon
         SeedError, match="record 'claim/bla-claims-responsibility': a claim carried by a report names its speaker"
     ):
         seed_quads(BASE)
+
+
+def test_every_claim_has_machine_readable_content(store: ox.Store) -> None:
+    empty = rows(
+        store,
+        """SELECT ?c WHERE { ?c a psk:Claim
+             FILTER NOT EXISTS { ?c psk:assertionGraph ?g . GRAPH ?g { ?s ?p ?o } } }""",
+    )
+    assert empty == []
+    assert len(rows(store, "SELECT ?c WHERE { ?c a psk:Claim }")) == 34
+
+
+def test_roles_refine_about_so_a_contrast_is_not_a_victim(store: ox.Store) -> None:
+    punjab = BASE.entity("province/punjab")
+    # Punjab is what the periphery is contrasted with, never a place whose plight a claim describes
+    assert not rows(store, f"SELECT ?c WHERE {{ ?c psk:describesSituationOf <{punjab}> }}")
+    contrasted = rows(store, f"SELECT ?c WHERE {{ ?c psk:contrastsWith <{punjab}> }}")
+    assert {r["c"].rsplit("/", 1)[-1] for r in contrasted} == {
+        "provinces-outside-punjab-suffer-deteriorating-security",
+        "military-keeps-order-in-punjab-but-falters-in-periphery",
+    }
+    # psk:about stays the common super-property: every role value is also psk:about (for queries without inference)
+    assert not rows(
+        store,
+        """SELECT ?c ?x WHERE { ?role rdfs:subPropertyOf psk:about . ?c ?role ?x FILTER NOT EXISTS { ?c psk:about ?x } }""",
+    )
+    # and what the claims say of Punjab's situation is nothing: no claim graph says a trend affects it
+    assert not rows(store, f"SELECT ?g WHERE {{ GRAPH ?g {{ ?t psk:affects <{punjab}> }} }}")
+
+
+def test_the_blas_aim_is_the_articles_contested_claim(store: ox.Store) -> None:
+    bla = BASE.entity("group/baloch-liberation-army")
+    autonomy = BASE.entity("grievance/baloch-autonomy")
+    assert not rows(store, f"SELECT ?x WHERE {{ <{bla}> psk:seeks <{autonomy}> }}")
+    assert not rows(store, f"SELECT ?x WHERE {{ <{autonomy}> psk:articulatedBy ?x }}")
+    found = rows(
+        store,
+        f"""SELECT ?c ?src WHERE {{ ?c psk:assertionGraph ?g ; psk:assertionStatus st:contested ; psk:contestedBy/rdfs:label ?src .
+                                  GRAPH ?g {{ <{bla}> psk:seeks <{autonomy}> }} }}""",
+    )
+    assert {r["c"].rsplit("/", 1)[-1] for r in found} == {
+        "bla-sought-greater-autonomy",
+        "separatists-demand-autonomy-and-resource-control",
+    }
+    assert any("Balochistan Liberation Army" in r["src"] for r in found)
+    # what outside sources report is a sourced statement; the article's "campaign for independence" is a claim
+    assert rows(
+        store,
+        f"""SELECT ?st WHERE {{ ?st rdf:subject <{bla}> ; rdf:predicate psk:seeks ; rdf:object ?g ; psk:source/schema:url ?u .
+                               ?g psk:grievanceCategory gc:independence }}""",
+    )
+
+
+def test_statements_say_only_what_their_quote_says(store: ox.Store) -> None:
+    basin = BASE.entity("region/indus-river-basin")
+    assert not rows(store, f"SELECT ?x WHERE {{ <{basin}> psk:locatedIn ?x }}")
+    rescue = BASE.entity("incident/jaffar-express-rescue-operation-2025")
+    assert not rows(store, f"SELECT ?x WHERE {{ <{rescue}> psk:perpetrator|psk:target ?x }}")
+    # no grievance is said to be held by the whole Baloch community except the alienation "among the Baloch population"
+    held = rows(store, f"SELECT ?g WHERE {{ ?g psk:heldBy <{BASE.entity('community/baloch')}> }}")
+    assert [r["g"].rsplit("/", 1)[-1] for r in held] == ["baloch-alienation"]
+    # a quote that names the relation's object: KP grievances and patterns cite words naming KP
+    for r in rows(
+        store,
+        f"""SELECT ?quote WHERE {{ VALUES ?p {{ psk:concernsPlace psk:province }} ?st rdf:predicate ?p ; rdf:object <{BASE.entity("province/khyber-pakhtunkhwa")}> ;
+                                  psk:evidence/oa:hasSelector/oa:exact ?quote }}""",
+    ):
+        assert "KP" in r["quote"] or "peripheral provinces" in r["quote"], r["quote"]
+
+
+def test_every_alias_has_a_source(store: ox.Store) -> None:
+    unsourced = rows(
+        store,
+        """SELECT ?s ?alias WHERE { ?s skos:altLabel ?alias FILTER(STRSTARTS(STR(?s), "https://w3id.org/pakistan-security-kg/id/"))
+             FILTER NOT EXISTS { ?st rdf:subject ?s ; rdf:predicate skos:altLabel ; rdf:object ?alias ; psk:source ?src } }""",
+    )
+    assert unsourced == []
+    aliases = {r["alias"] for r in rows(store, "SELECT ?alias WHERE { ?s skos:altLabel ?alias }")}
+    assert {"BLA", "KP", "NWFP", "Baluchistan", "Military Forces of Pakistan"} <= aliases
+    assert not {"Police Forces of Pakistan", "Islamic Emirate of Afghanistan", "Islamabad"} & aliases
+
+
+@pytest.mark.parametrize(
+    "file,rid,change,message",
+    [
+        ("actors.yaml", "group/tehrik-i-taliban-pakistan", {"aliases": ["Pakistani Taliban"]}, "alias 'Pakistani Taliban' needs its source"),
+        ("actors.yaml", "group/tehrik-i-taliban-pakistan", {"aliases": [{"name": "TTP", "quote": "Tehrik-i-Taliban Pakistan", "start": 2718, "end": 2743}]},
+         "alias 'TTP' is not in its quote"),
+        ("claims.yaml", "claim/failure-will-deepen-divide", {"about": {"mentions": ["state/pakistan"]}}, "unknown role 'mentions' in 'about'"),
+        ("claims.yaml", "claim/failure-will-deepen-divide", {"about": ["state/pakistan"]}, "'about' must map roles"),
+    ],
+)  # fmt: skip
+def test_unsourced_alias_and_unknown_role_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, rid: str, change: dict[str, Any], message: str
+) -> None:
+    target = tmp_path / "curated"
+    shutil.copytree(curated.CURATED_DIR, target)
+    monkeypatch.setattr(curated, "CURATED_DIR", target)
+    path = target / file
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _find(records, rid).update(change)
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SeedError) as err:
+        seed_quads(BASE)
+    assert f"{file}: record '{rid}'" in str(err.value) and message in str(err.value), str(err.value)

@@ -99,7 +99,7 @@ def test_export(store: Path, tmp_path: Path, fmt: str, rdflib_fmt: str) -> None:
 
 def test_stats_validate_locate(store: Path) -> None:
     stats = json.loads(kg(store, "stats").stdout)
-    assert stats["classes"]["Claim"] == 32 and stats["classes"]["ReportedFigure"] == 17 and stats["named_graphs"] >= 10
+    assert stats["classes"]["Claim"] == 34 and stats["classes"]["ReportedFigure"] == 17 and stats["named_graphs"] >= 10
     assert "conforms" in kg(store, "validate").stdout
     assert "conforms" in kg(store, "validate", "--from-store").stdout
     located = kg(store, "locate", "traveling from Quetta to Peshawar")

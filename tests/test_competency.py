@@ -66,7 +66,12 @@ def test_jaffar_express_route(path: Path) -> None:
 
 def test_contested_claims(path: Path) -> None:
     labels = {r["label"] for r in run(path, "06-contested-claims.rq")}
-    assert labels == {"Punjab houses the capital, Islamabad", "Most of the Jaffar Express hostages were military personnel"}
+    assert labels == {
+        "Punjab houses the capital, Islamabad",
+        "Most of the Jaffar Express hostages were military personnel",
+        "The BLA has long sought greater autonomy for Balochistan",
+        "The BLA and other separatist groups demand greater autonomy and control over Balochistan's natural resources",
+    }
 
 
 def test_every_example_query_runs(path: Path) -> None:
