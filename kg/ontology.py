@@ -70,7 +70,7 @@ def classes() -> frozenset[str]:
 def about_roles() -> frozenset[str]:
     """Local names of the psk properties declared as roles of psk:about (direct sub-properties)."""
     return frozenset(
-        q.subject.value[len(PSK) :]
+        value(q.subject)[len(PSK) :]
         for q in ontology_quads()
-        if q.predicate.value == RDFS + "subPropertyOf" and q.object.value == PSK + "about" and q.subject.value.startswith(PSK)
+        if q.predicate.value == RDFS + "subPropertyOf" and value(q.object) == PSK + "about" and value(q.subject).startswith(PSK)
     )
