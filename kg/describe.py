@@ -125,6 +125,73 @@ class ClaimRef:
     end: str
     graph: str
     source: Ref
+    speaker: str = ""
+    stance: str = ""
+    disputed: bool = False  # marked contested, contested by a source, or met by a claim of another stance
+    about: tuple[Ref, ...] = ()  # what, among the entity and its sub-events, the claim is about
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """A document with its publisher and URL (either may be empty)."""
+
+    iri: str
+    label: str
+    publisher: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One figure a source reports for an incident or a sub-event, with who stated it, where and when."""
+
+    iri: str
+    label: str
+    kind: str
+    value: str  # the number, "" when only a lower bound is given
+    min_value: str
+    qualifier: str
+    reported_as: str
+    date: str
+    about: Ref
+    stated_by: tuple[Ref, ...]
+    relayed_by: tuple[Ref, ...]
+    reported_in: tuple[SourceLink, ...]
+
+    @property
+    def display(self) -> str:
+        return self.value if self.value else f"more than {self.min_value}"
+
+
+@dataclass(frozen=True)
+class ContestingClaim:
+    iri: str
+    label: str
+    speaker: str
+    stance: str
+
+
+@dataclass(frozen=True)
+class ClaimDetail:
+    """What a claim page shows of the claim: its words, who says it, how, and what contests or supports it."""
+
+    speaker: tuple[Ref, ...]
+    stance: str
+    status: str
+    hedge: str
+    certainty: str
+    proposition: Ref | None
+    quote: str
+    start: str
+    end: str
+    reported_in: tuple[SourceLink, ...]
+    contested_by: tuple[SourceLink, ...]
+    supported_by: tuple[Ref, ...]
+    contesting_claims: tuple[ContestingClaim, ...]
+
+    @property
+    def disputed(self) -> bool:
+        return self.status == "Contested" or bool(self.contested_by or self.contesting_claims)
 
 
 @dataclass(frozen=True)
@@ -150,6 +217,8 @@ class Entity:
     claims: tuple[ClaimRef, ...]
     assertions: tuple[Assertion, ...]
     coords: tuple[float, float] | None
+    figures: tuple[FigureRow, ...] = ()
+    claim: ClaimDetail | None = None
 
     @property
     def type_names(self) -> frozenset[str]:
@@ -352,6 +421,8 @@ class Reader:
             claims=self._claims(entity),
             assertions=self._assertions(entity) if PSK + "Claim" in types else (),
             coords=coords,
+            figures=self._figures(entity) if PSK + "Incident" in types else (),
+            claim=self._claim_detail(entity) if PSK + "Claim" in types else None,
         )
 
     def _outgoing(self, entity: ox.NamedNode) -> tuple[PropertyValues, ...]:
@@ -393,38 +464,117 @@ class Reader:
         return tuple(out)
 
     def _claims(self, entity: ox.NamedNode) -> tuple[ClaimRef, ...]:
+        """Claims about the entity or (for an incident) any of its sub-events; one per claim, with what it is about."""
         names = (
-            "claim",
-            "label",
-            "status",
-            "statusLabel",
-            "typeLabel",
-            "quote",
-            "start",
-            "end",
-            "graph",
-            "source",
-            "sourceLabel",
-        )
-        out = []
-        for claim, label, status, status_label, type_label, quote, start, end, graph, source, source_label in cols(
-            self._select("entity_claims", entity=entity), *names
-        ):
-            out.append(
-                ClaimRef(
-                    claim.value,
-                    label.value,
-                    status.value.rsplit("/", 1)[-1],
-                    _value(status_label),
-                    _value(type_label),
-                    _value(quote),
-                    _value(start),
-                    _value(end),
-                    _value(graph),
-                    Ref(source.value, label_or_curie(source.value, source_label)),
-                )
+            "claim", "label", "status", "statusLabel", "typeLabel", "quote", "start", "end", "graph", "source",
+            "sourceLabel", "about", "aboutLabel", "speakerLabel", "stanceLabel", "disputed",
+        )  # fmt: skip
+        found: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        for row in cols(self._select("entity_claims", entity=entity), *names):
+            claim, label, status, status_label, type_label, quote, start, end, graph, source, source_label = row[:11]
+            about, about_label, speaker, stance, disputed = row[11:]
+            item = found.setdefault(
+                claim.value,
+                {
+                    "iri": claim.value,
+                    "label": label.value,
+                    "status": status.value.rsplit("/", 1)[-1],
+                    "status_label": _value(status_label),
+                    "type_label": _value(type_label),
+                    "quote": _value(quote),
+                    "start": _value(start),
+                    "end": _value(end),
+                    "graph": _value(graph),
+                    "source": Ref(source.value, label_or_curie(source.value, source_label)),
+                    "speaker": _value(speaker),
+                    "stance": _value(stance),
+                    "disputed": disputed is not None and disputed.value == "true",
+                    "about": [],
+                },
             )
-        return tuple(out)
+            ref = Ref(about.value, label_or_curie(about.value, about_label))
+            if ref not in item["about"]:
+                item["about"].append(ref)
+        return tuple(ClaimRef(**{**d, "about": tuple(d["about"])}) for d in found.values())
+
+    def _figures(self, incident: ox.NamedNode) -> tuple[FigureRow, ...]:
+        """The figures sources report for the incident or its sub-events, side by side (never merged)."""
+        names = (
+            "figure", "label", "kind", "value", "minValue", "qualifier", "reportedAs", "date", "about", "aboutLabel",
+            "who", "whoLabel", "relay", "relayLabel", "report", "reportLabel", "publisher", "url",
+        )  # fmt: skip
+        found: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        for row in cols(self._select("entity_figures", entity=incident), *names):
+            figure, label, kind, value, min_value, qualifier, reported_as, date, about, about_label = row[:10]
+            who, who_label, relay, relay_label, report, report_label, publisher, url = row[10:]
+            item = found.setdefault(
+                figure.value,
+                {
+                    "iri": figure.value,
+                    "label": label.value,
+                    "kind": kind.value,
+                    "value": _value(value),
+                    "min_value": _value(min_value),
+                    "qualifier": qualifier.value,
+                    "reported_as": reported_as.value,
+                    "date": _value(date),
+                    "about": Ref(about.value, label_or_curie(about.value, about_label)),
+                    "stated_by": [],
+                    "relayed_by": [],
+                    "reported_in": [],
+                },
+            )
+            for key, term, term_label in (("stated_by", who, who_label), ("relayed_by", relay, relay_label)):
+                if term is not None and (ref := Ref(term.value, label_or_curie(term.value, term_label))) not in item[key]:
+                    item[key].append(ref)
+            link = SourceLink(report.value, label_or_curie(report.value, report_label), _value(publisher), _value(url))
+            if link not in item["reported_in"]:
+                item["reported_in"].append(link)
+        return tuple(
+            FigureRow(**{**d, **{k: tuple(sorted(d[k], key=_label_key)) for k in ("stated_by", "relayed_by", "reported_in")}})
+            for d in found.values()
+        )
+
+    def _claim_detail(self, claim: ox.NamedNode) -> ClaimDetail:
+        names = (
+            "speaker", "speakerLabel", "stanceLabel", "hedge", "certaintyLabel", "proposition", "propositionLabel",
+            "quote", "start", "end", "statusLabel",
+        )  # fmt: skip
+        rows = cols(self._select("claim_detail", claim=claim), *names)
+        speakers: list[Ref] = []
+        for row in rows:
+            if row[0] is not None and (ref := Ref(row[0].value, label_or_curie(row[0].value, row[1]))) not in speakers:
+                speakers.append(ref)
+        first = rows[0] if rows else (None,) * len(names)
+        _sp, _spl, stance, hedge, certainty, proposition, proposition_label, quote, start, end, status = first
+        links: dict[str, list[SourceLink]] = defaultdict(list)
+        supported: list[Ref] = []
+        contesting: list[ContestingClaim] = []
+        for kind, x, x_label, publisher, url, speaker, x_stance in cols(
+            self._select("claim_sources", claim=claim), "kind", "x", "xLabel", "publisher", "url", "speakerLabel", "stanceLabel"
+        ):
+            label = label_or_curie(x.value, x_label)
+            if kind.value == "contesting-claim":
+                contesting.append(ContestingClaim(x.value, label, _value(speaker), _value(x_stance)))
+            elif kind.value == "supported-by":
+                supported.append(Ref(x.value, label))
+            else:
+                links[kind.value].append(SourceLink(x.value, label, _value(publisher), _value(url)))
+        return ClaimDetail(
+            speaker=tuple(speakers),
+            stance=_value(stance),
+            status=_value(status),
+            hedge=_value(hedge),
+            certainty=_value(certainty),
+            proposition=Ref(proposition.value, label_or_curie(proposition.value, proposition_label)) if proposition else None,
+            quote=_value(quote),
+            start=_value(start),
+            end=_value(end),
+            reported_in=tuple(links["reported-in"]),
+            contested_by=tuple(links["contested-by"]),
+            supported_by=tuple(supported),
+            contesting_claims=tuple(contesting),
+        )
 
     def _assertions(self, claim: ox.NamedNode) -> tuple[Assertion, ...]:
         out = []
@@ -522,6 +672,10 @@ class Reader:
             SearchHit(s.value, label_or_curie(s.value, label), typ.value[len(PSK) :] if typ is not None else "")
             for s, label, typ in rows
         ]
+
+
+def _label_key(item: Ref | SourceLink) -> tuple[str, str]:
+    return (getattr(item, "publisher", "") or item.label, item.iri)
 
 
 def _first_literal(groups: tuple[PropertyValues, ...], prop: str) -> str | None:
