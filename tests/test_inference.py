@@ -12,6 +12,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF
 
+from kg.build import assemble
 from kg.curated import seed_quads
 from kg.namespaces import PSK, Base
 from kg.ontology import SHAPES_FILE, ontology_quads
@@ -73,7 +74,8 @@ def smushed(g: rdflib.Graph) -> rdflib.Graph:
 
 @lru_cache(maxsize=1)
 def seed_closure() -> tuple[rdflib.Graph, list[str]]:
-    return closure(_default(seed_quads(BASE)))
+    """The closure of the default graph exactly as `kg build` assembles it (ontology, vocabularies, seeds)."""
+    return closure(_default(assemble(BASE)))
 
 
 def test_owl_rl_closure_of_the_seed_graph_is_consistent() -> None:
