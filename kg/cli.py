@@ -298,8 +298,32 @@ def describe(ctx: click.Context, iri: str, fmt: str) -> None:
             rows.append([group.property.label, v.label if v.iri else v.literal, prov])
     if rows:
         click.echo("\n" + _table(["property", "value", "provenance"], rows))
+    if entity.claim is not None:
+        d = entity.claim
+        click.echo(
+            f"\nspeaker: {', '.join(sp.label for sp in d.speaker)}; stance: {d.stance}" + (" (disputed)" if d.disputed else "")
+        )
+        if d.hedge:
+            click.echo(f"hedge: {d.hedge!r} (certainty: {d.certainty})")
+        for r in d.contested_by:
+            click.echo(f"contested by: {r.label}" + (f" <{r.url}>" if r.url else ""))
+        for other in d.contesting_claims:
+            click.echo(f"contested by: {other.speaker} {other.stance.lower()}: {other.label}")
+    if entity.figures:
+        rows = [
+            [
+                f.kind,
+                f.display,
+                ", ".join(w.label for w in f.stated_by),
+                "; ".join(r.publisher or r.label for r in f.reported_in),
+                f.date,
+            ]
+            for f in entity.figures
+        ]
+        click.echo("\n" + _table(["figure", "value", "stated by", "reported in", "date"], rows))
     if entity.claims:
-        click.echo("\n" + _table(["claim", "status", "quote"], [[c.label, c.status, c.quote] for c in entity.claims]))
+        rows = [[c.label, c.status + (" (disputed)" if c.disputed else ""), c.speaker, c.stance, c.quote] for c in entity.claims]
+        click.echo("\n" + _table(["claim", "status", "speaker", "stance", "quote"], rows))
     if entity.incoming:
         click.echo("\n" + _table(["referenced by", "count"], [[g.property.label, g.count] for g in entity.incoming]))
 

@@ -48,6 +48,18 @@ def test_describe_prints_the_page_model(store: Path) -> None:
     assert kg(store, "describe", "province/atlantis").returncode == 1
 
 
+def test_describe_shows_figures_and_who_says_what(store: Path) -> None:
+    incident = kg(store, "describe", "incident/jaffar-express-hijacking-2025").stdout
+    aboard = [line.split("|") for line in incident.splitlines() if line.startswith("People aboard")]
+    assert sorted(cells[1].strip() for cells in aboard) == ["400", "440", "more than 450"]
+    assert any("Most of the Jaffar Express hostages" in line and "(disputed)" in line for line in incident.splitlines())
+    denial = kg(store, "describe", "claim/india-rejects-sponsorship-allegation").stdout
+    assert "speaker: Ministry of External Affairs of India; stance: Denies (disputed)" in denial
+    assert "contested by: Inter-Services Public Relations (ISPR) alleges: The DG ISPR alleges" in denial
+    hedged = kg(store, "describe", "claim/state-chose-to-withdraw-from-periphery").stdout
+    assert "hedge: 'arguably' (certainty: Possible)" in hedged
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "store"
