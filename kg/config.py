@@ -42,6 +42,12 @@ class Settings:
     incident_cache_rows: int = field(default=100_000, metadata={"env": "PSK_INCIDENT_CACHE_ROWS"})
     max_body_bytes: int = field(default=1 << 20, metadata={"env": "PSK_MAX_BODY_BYTES"})
     pool_size: int = field(default_factory=_cpus, metadata={"env": "PSK_POOL_SIZE"})  # query worker processes per web worker
+    # Online map tiles, e.g. "https://tiles.example.org/{z}/{x}/{y}.png"; empty (the default): maps draw the bundled
+    # Natural Earth outlines and need no network. The attribution is shown with the tiles.
+    map_tiles: str = field(default="", metadata={"env": "PSK_MAP_TILES"})
+    map_tiles_attribution: str = field(default="", metadata={"env": "PSK_MAP_TILES_ATTRIBUTION"})
+    # Where short links (/query?q=<id>) keep their queries; default: saved-queries/ beside the store.
+    saved_queries: str | None = field(default=None, metadata={"env": "PSK_SAVED_QUERIES"})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

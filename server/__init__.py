@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kg import allocator as _allocator
@@ -13,7 +14,7 @@ from kg.config import Settings
 from kg.describe import Reader
 
 from .protocol import SparqlProtocol
-from .util import ResultCache, iri_to_path
+from .util import ResultCache, iri_to_path, static_integrity
 
 
 def create_app(settings: Settings | None = None, store: Backend | None = None) -> Flask:
@@ -32,15 +33,24 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     }
 
     from .linked_data import bp as ld_bp
+    from .maps import bp as maps_bp
     from .sparql_endpoint import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(ld_bp)
+    app.register_blueprint(maps_bp)
     app.wsgi_app = SparqlProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"local": lambda iri: iri_to_path(iri, base), "base_iri": base.base}
+        return {
+            "local": lambda iri: iri_to_path(iri, base),
+            "base_iri": base.base,
+            "script": _script_tag,
+            "stylesheet": _stylesheet_tag,
+            "sri": static_integrity,
+            "map_tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},
+        }
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
@@ -68,6 +78,19 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator})
 
     return app
+
+
+def _script_tag(filename: str) -> Markup:
+    """A deferred <script> for a file under server/static/, with its integrity (pages load only local files)."""
+    return Markup('<script src="{}" integrity="{}" defer></script>').format(
+        url_for("static", filename=filename), static_integrity(filename)
+    )
+
+
+def _stylesheet_tag(filename: str) -> Markup:
+    return Markup('<link rel="stylesheet" href="{}" integrity="{}">').format(
+        url_for("static", filename=filename), static_integrity(filename)
+    )
 
 
 def _wants_html() -> bool:

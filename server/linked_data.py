@@ -36,13 +36,6 @@ LD_OFFER = [
     "application/xhtml+xml",
 ]
 
-LEAFLET = {
-    "css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
-    "css_sri": "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H",
-    "js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
-    "js_sri": "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH",
-}
-
 
 def reader() -> Reader:
     return psk()["reader"]  # type: ignore[no-any-return]
@@ -144,7 +137,6 @@ def page(rest: str) -> Response:
         incidents_qs=urllib.parse.urlencode(incidents.filter.as_args()) if incidents else "",
         incident_query_link=url_for("sparql.query_page", query=reader().incident_query(iri)) if incidents else "",
         data_links={f.ext: (url_for("ld.data", rest=f"{path}.{f.ext}"), f.media_type) for f in DOCUMENTS.values()},
-        leaflet=LEAFLET,
     )
     resp = Response(html, mimetype="text/html")
     resp.headers["Link"] = ", ".join(_alternates(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -81,3 +83,20 @@ def path_to_iri(rest: str, base: Base) -> str:
 
 
 SAFE_PATH = re.compile(r"^(id|vocab|graph)/[A-Za-z0-9._~\-/%]+$|^dataset$")
+
+
+STATIC = HERE / "static"
+
+
+@functools.lru_cache(maxsize=512)
+def _integrity(path: Path, mtime_ns: int, size: int) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def static_integrity(filename: str) -> str:
+    """The Subresource Integrity value (SHA-384) of a file under server/static/, recomputed when the file changes."""
+    path = (STATIC / filename).resolve()
+    if not path.is_relative_to(STATIC) or not path.is_file():
+        raise FileNotFoundError(f"server/static/{filename}: no such file")
+    st = path.stat()
+    return _integrity(path, st.st_mtime_ns, st.st_size)
