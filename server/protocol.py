@@ -25,6 +25,7 @@ from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyn
 from kg.sparql import Limits, QueryInfo, analyze
 
 from .negotiation import choose
+from .query_errors import explain_syntax_error, explain_timeout
 from .util import Cached, ResultCache
 
 StartResponse = Callable[..., Any]
@@ -62,15 +63,19 @@ class ProtocolError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def protocol_error(exc: KGError) -> ProtocolError:
-    """The protocol answer to a kg error: its own status and a one-line message (never a stack trace)."""
+def protocol_error(exc: KGError, query: str = "", limits: Limits | None = None) -> ProtocolError:
+    """The protocol answer to a kg error: its own status and a message in the researcher's terms (server/query_errors.py),
+    never a stack trace."""
     status = exc.status
     if isinstance(exc, QuerySyntaxError):
-        return ProtocolError(400, f"Bad Request: malformed query: {exc}")
+        return ProtocolError(400, f"Bad Request: malformed query: {explain_syntax_error(query, str(exc))}")
     if isinstance(exc, QueryRejected):
         return ProtocolError(status, ("Payload Too Large: " if status == 413 else "Bad Request: ") + str(exc))
     if isinstance(exc, QueryTimeout):
-        return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"})
+        # Retry-After only helps when every worker was busy; a query stopped at the limit would only stop again.
+        retry = {"Retry-After": "5"} if "busy" in str(exc) else {}
+        limit = limits.timeout if limits is not None else 0.0
+        return ProtocolError(503, f"Service Unavailable: {explain_timeout(str(exc), limit)}", retry)
     if status == 503:
         return ProtocolError(503, f"Service Unavailable: {exc}")
     return ProtocolError(status, f"{HTTPStatus(status).phrase}: the query could not be evaluated ({str(exc)[:300]})")
@@ -81,7 +86,7 @@ def check(query: str, limits: Limits) -> QueryInfo:
     try:
         return analyze(query, limits)
     except KGError as exc:
-        raise protocol_error(exc) from None
+        raise protocol_error(exc, query, limits) from None
 
 
 @lru_cache(maxsize=512)
@@ -362,7 +367,7 @@ class SparqlProtocol:
         except KGError as exc:
             if exc.status >= 500:
                 self.flask_app.logger.warning("query failed: %s", exc)
-            raise protocol_error(exc) from None
+            raise protocol_error(exc, params.query, limits) from None
 
     @staticmethod
     def _respond(start_response: StartResponse, method: str, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:

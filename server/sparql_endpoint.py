@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
-from kg import formats
+from kg import formats, queries
 from kg.dumps import dump_file_name
 from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout
 from kg.namespaces import PREFIXES
 from kg.sparql import analyze
 
+from .labels import MAX_IRIS, curie, describe_iris
 from .negotiation import BadAccept, NotAcceptable, choose
 from .protocol import CORS, run_query
-from .util import examples, psk
+from .query_errors import explain_syntax_error, explain_timeout
+from .util import Cached, examples, psk
 
 bp = Blueprint("sparql", __name__)
 
@@ -105,45 +111,65 @@ def service_description() -> Response:
 
 # -- query page ---------------------------------------------------------------------------------------
 
+FORMATS_SELECT = [("json", "SPARQL JSON"), ("xml", "SPARQL XML"), ("csv", "CSV"), ("tsv", "TSV")]
+FORMATS_GRAPH = [
+    ("turtle", "Turtle"),
+    ("ntriples", "N-Triples"),
+    ("jsonld", "JSON-LD"),
+    ("rdfxml", "RDF/XML"),
+    ("trig", "TriG"),
+    ("nquads", "N-Quads"),
+]
+SAVED_ID = re.compile(r"^[0-9a-f]{16}$")
 
-def query_page_response(query: str | None) -> Response:
+
+def run_for_page(query: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Run a query for an HTML page: (result, None) or (None, an error message in the researcher's terms)."""
     ctx = psk()
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    status = 200
-    if query:
-        try:
-            limits = ctx["settings"].limits
-            info = analyze(query, limits)
-            fmt = "json" if info.form in ("SELECT", "ASK") else "turtle"
-            item = run_query(
-                ctx,
-                limits,
-                query,
-                fmt,
-                request.values.getlist("default-graph-uri"),
-                request.values.getlist("named-graph-uri"),
-                url_for("sparql.sparql", _external=True),  # relative IRIs resolve against the endpoint
-                info,
-            )
-            if fmt == "json":
-                data = json.loads(item.body)
-                if "boolean" in data:
-                    result = {"kind": "boolean", "boolean": data["boolean"]}
-                else:
-                    result = {"kind": "bindings", "vars": data["head"]["vars"], "rows": data["results"]["bindings"]}
-            else:
-                result = {"kind": "graph", "text": item.body.decode("utf-8")}
-            result["truncated"] = "X-SPARQL-Truncated" in item.headers
-            result["rows_count"] = item.headers.get("X-SPARQL-Rows")
-        except KGError as exc:
-            status = exc.status
-            if isinstance(exc, QuerySyntaxError):
-                error = f"malformed query: {exc}"
-            elif isinstance(exc, (QueryRejected, QueryTimeout)):
-                error = str(exc)
-            else:
-                error = f"the query could not be evaluated: {str(exc)[:300]}"
+    limits = ctx["settings"].limits
+    try:
+        info = analyze(query, limits)
+        fmt = "json" if info.form in ("SELECT", "ASK") else "turtle"
+        item = run_query(
+            ctx,
+            limits,
+            query,
+            fmt,
+            request.values.getlist("default-graph-uri"),
+            request.values.getlist("named-graph-uri"),
+            url_for("sparql.sparql", _external=True),  # relative IRIs resolve against the endpoint
+            info,
+        )
+    except QuerySyntaxError as exc:
+        return None, f"malformed query: {explain_syntax_error(query, str(exc))}"
+    except QueryTimeout as exc:
+        return None, explain_timeout(str(exc), limits.timeout)
+    except QueryRejected as exc:
+        return None, str(exc)
+    except KGError as exc:
+        return None, f"the query could not be evaluated: {str(exc)[:300]}"
+    result: dict[str, Any]
+    if fmt == "json":
+        data = json.loads(item.body)
+        if "boolean" in data:
+            result = {"kind": "boolean", "boolean": data["boolean"]}
+        else:
+            rows = data["results"]["bindings"]
+            iris = [b["value"] for row in rows[:500] for b in row.values() if b.get("type") == "uri"]
+            result = {"kind": "bindings", "vars": data["head"]["vars"], "rows": rows, "labels": describe_iris(iris)}
+    else:
+        result = {"kind": "graph", "text": item.body.decode("utf-8")}
+    result["truncated"] = "X-SPARQL-Truncated" in item.headers
+    result["rows_count"] = item.headers.get("X-SPARQL-Rows")
+    result["form"] = info.form
+    return result, None
+
+
+def query_page_response(query: str | None, status: int = 200) -> Response:
+    ctx = psk()
+    result, error = run_for_page(query) if query else (None, None)
+    if error is not None:
+        status = 400
     html = render_template(
         "query.html",
         query=query or examples()[0].query,
@@ -155,16 +181,106 @@ def query_page_response(query: str | None) -> Response:
         max_rows=ctx["settings"].max_rows,
         timeout=ctx["settings"].query_timeout,
         base=ctx["base"],
+        formats=FORMATS_GRAPH if result and result.get("form") in ("CONSTRUCT", "DESCRIBE") else FORMATS_SELECT,
+        endpoint=url_for("sparql.sparql", _external=True),
+        version=ctx["backend"].version(),
     )
     return Response(html, status=status, mimetype="text/html")
 
 
 @bp.route("/query", methods=["GET", "POST"])
 def query_page() -> Response:
-    query = request.values.get("query")
-    return query_page_response(query)
+    saved = request.values.get("q")
+    if saved is not None and request.values.get("query") is None:
+        text = load_saved(saved)
+        if text is None:
+            abort(404, description=f"q={saved}: no stored query has this id (ids are 16 hex digits from /query/link)")
+        return query_page_response(text)
+    return query_page_response(request.values.get("query"))
+
+
+# -- short links -----------------------------------------------------------------------------------------
+
+
+def saved_dir() -> Path:
+    settings = psk()["settings"]
+    if settings.saved_queries:
+        return Path(settings.saved_queries)
+    store = str(settings.store)
+    if settings.remote or "://" in store:
+        return Path("data") / "saved-queries"
+    return Path(store).parent / "saved-queries"
+
+
+def save_query(text: str) -> str:
+    """Store a query under its content hash (the same text always gets the same id); returns the id."""
+    ident = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    folder = saved_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ident}.rq"
+    if not path.exists():
+        tmp = folder / f".{ident}.{os.getpid()}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return ident
+
+
+def load_saved(ident: str) -> str | None:
+    if not SAVED_ID.match(ident):
+        return None
+    path = saved_dir() / f"{ident}.rq"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+@bp.post("/query/link")
+def query_link() -> Response:
+    body = request.get_json(silent=True) if request.is_json else None
+    text = (body or {}).get("query") if isinstance(body, dict) else request.form.get("query")
+    if not isinstance(text, str) or not text.strip():
+        abort(400, description='query: expected the text of a SPARQL query (form field or JSON {"query": ...})')
+    limit = psk()["settings"].max_query_bytes
+    if len(text.encode("utf-8")) > limit:
+        abort(413, description=f"query: {len(text.encode())} bytes; the limit is {limit}")
+    ident = save_query(text)
+    return jsonify({"id": ident, "url": url_for("sparql.query_page", q=ident, _external=True)})
+
+
+# -- JSON for the editor ----------------------------------------------------------------------------------
 
 
 @bp.get("/query/examples.json")
 def examples_json() -> Response:
     return Response(json.dumps([e.__dict__ for e in examples()]), mimetype="application/json")
+
+
+@bp.get("/query/completions.json")
+def completions_json() -> Response:
+    """Prefixes, and the classes and properties the dataset uses (VoID partitions) with labels, for the editor."""
+    ctx = psk()
+    key = ("completions", ctx["backend"].version())
+    cached = ctx["cache"].get(key)
+    if cached is None:
+        rows = (
+            ctx["backend"]
+            .select(queries.text("vocabulary_terms"), {"dataset": ox.NamedNode(ctx["base"].dataset)}, max_rows=5000)
+            .records()
+        )
+        out: dict[str, Any] = {"prefixes": PREFIXES, "classes": [], "properties": []}
+        for r in rows:
+            term = r["term"].value
+            entry = {"iri": term, "curie": curie(term), "label": r["label"].value if r["label"] is not None else None}
+            out["classes" if r["kind"].value == "class" else "properties"].append(entry)
+        body = json.dumps(out, ensure_ascii=False).encode("utf-8")
+        cached = Cached(body, "application/json", {}, "")
+        ctx["cache"].put(key, cached)
+    return Response(cached.body, mimetype="application/json")
+
+
+@bp.post("/api/labels")
+def api_labels() -> Response:
+    """{"iris": [...]} -> {iri: {label, page, curie}}: labels for a result table."""
+    body = request.get_json(silent=True)
+    iris = body.get("iris") if isinstance(body, dict) else None
+    if not isinstance(iris, list) or not all(isinstance(i, str) for i in iris):
+        abort(400, description='body: expected JSON {"iris": ["http://...", ...]}')
+    return jsonify(describe_iris(iris[:MAX_IRIS]))

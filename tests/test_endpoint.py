@@ -119,8 +119,8 @@ def test_format_parameter_for_browsers(server: str) -> None:
 def test_malformed_query_is_400_with_position(server: str) -> None:
     resp = sparql(server, "SELECT * WHERE { ?s ?p }")
     assert resp.status_code == 400
-    assert "malformed query" in resp.text and "1:" in resp.text
-    assert "Traceback" not in resp.text
+    assert "malformed query" in resp.text and "line 1, column 25" in resp.text
+    assert "'}' cannot come here" in resp.text and "Traceback" not in resp.text
 
 
 def test_status_codes(server: str) -> None:
@@ -325,7 +325,7 @@ def test_runaway_query_is_stopped_while_cheap_queries_run(server: str) -> None:
     status, elapsed, text, heavy_done = results["heavy"]  # type: ignore[misc]
     assert cheap.status_code == 200 and len(cheap.json()["results"]["bindings"]) == 1
     assert cheap_done < heavy_done, "the cheap query waited for the runaway one"
-    assert status == 503 and "time limit" in str(text)
+    assert status == 503 and "time limit of 3 s" in str(text) and "narrow it" in str(text)
     assert float(elapsed) < 30  # the limit is 3 s; the work was really stopped, not left to finish
     assert requests.get(server + "/healthz", timeout=10).status_code == 200
     # the pool recovers: the next heavy query is stopped again and cheap ones keep working
