@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
 
     from .linked_data import bp as ld_bp
     from .maps import bp as maps_bp
+    from .recipes import bp as recipes_bp
     from .sparql_endpoint import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(ld_bp)
     app.register_blueprint(maps_bp)
+    app.register_blueprint(recipes_bp)
     app.wsgi_app = SparqlProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor

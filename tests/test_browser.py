@@ -291,3 +291,68 @@ def test_marker_popups_show_labels_as_text(browser: Any, server: str) -> None:
         assert page.evaluate("window.pwned") is None
     finally:
         tab.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_search_with_the_keyboard(browser: Any, server: str, width: int) -> None:
+    tab = Page(browser, server, width)
+    page = tab.page
+    try:
+        page.goto(server + "/")
+        page.click("#search-box")
+        page.keyboard.type("Balochistan", delay=40)  # "Baloch" matches the Baloch people first: typing must not navigate
+        page.wait_for_selector("#search-box + ul.suggestions li")
+        assert page.url == server + "/"
+        labels = page.eval_on_selector_all("ul.suggestions li .label", "els => els.map(e => e.textContent)")
+        assert labels[0] == "Balochistan", labels
+        assert page.get_attribute("#search-box", "aria-expanded") == "true"
+        tab.shot("search-suggestions")
+        page.keyboard.press("ArrowDown")
+        assert page.get_attribute("ul.suggestions li:first-child", "aria-selected") == "true"
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/page/id/province/balochistan")
+        assert page.inner_text("h1") == "Balochistan"
+        # Enter without choosing a suggestion runs the search
+        page.fill("#search-box", "Jaffar")
+        page.wait_for_selector("#search-box + ul.suggestions li")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search?q=Jaffar")
+        page.click("main >> text=Jaffar Express hijacking")
+        page.wait_for_url("**/page/id/incident/jaffar-express-hijacking-2025")
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_recipe_form(browser: Any, server: str, width: int) -> None:
+    tab = Page(browser, server, width)
+    page = tab.page
+    try:
+        page.goto(server + "/recipes")
+        page.click("text=Incidents in a province between two dates, by an actor")
+        page.wait_for_selector("#recipe-form")
+        assert page.input_value("#param-province") == "Balochistan"  # the default, shown by its label
+        assert page.get_attribute("#param-from", "type") == "date"
+        page.fill("#param-from", "2025-01-01")
+        page.click("#param-actor")
+        page.keyboard.type("Baloch Lib", delay=30)
+        page.wait_for_selector("#param-actor + ul.suggestions li")
+        details = page.eval_on_selector_all("#param-actor + ul.suggestions li .detail", "els => els.map(e => e.textContent)")
+        assert details and all(d != "Province" for d in details)  # only actors are offered
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        assert page.input_value("#param-actor") == "Baloch Liberation Army"
+        assert page.input_value("#value-actor") == "https://w3id.org/pakistan-security-kg/id/group/baloch-liberation-army"
+        assert page.url.endswith("/recipes/incidents-in-a-province")  # choosing does not submit
+        page.click("#run-recipe")
+        page.wait_for_selector("#js-results[data-ready=true]")
+        assert "Jaffar Express hijacking" in page.inner_text("#view-table")
+        views = page.eval_on_selector_all(".view-tabs [data-view]", "els => els.map(e => e.dataset.view)")
+        assert "map" in views and "timeline" in views
+        cite = page.inner_text("#cite")
+        assert "dataset version" in cite and "/query?q=" in cite
+        assert page.locator("#js-results .downloads a").count() == 4
+        assert tab.page_scroll_width() <= width
+        tab.shot("recipe")
+    finally:
+        tab.close()
