@@ -14,6 +14,7 @@ from kg.config import Settings
 from kg.describe import Reader
 
 from .protocol import SparqlProtocol
+from .titles import iri_link
 from .util import ResultCache, iri_to_path, static_integrity
 
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
             "script": _script_tag,
             "stylesheet": _stylesheet_tag,
             "sri": static_integrity,
+            "iri_link": iri_link,
             "map_tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},
         }
 

@@ -22,6 +22,7 @@ from kg.ontology import ONTOLOGY_FILES
 from kg.sparql import serialize_triples
 
 from .negotiation import BadAccept, NotAcceptable, choose
+from .titles import page_title
 from .util import SAFE_PATH, iri_to_path, path_to_iri, psk
 
 bp = Blueprint("ld", __name__)
@@ -132,6 +133,7 @@ def page(rest: str) -> Response:
     html = render_template(
         "entity.html",
         e=entity,
+        title=page_title(entity),
         path=path,
         incidents=incidents,
         incidents_qs=urllib.parse.urlencode(incidents.filter.as_args()) if incidents else "",

@@ -356,3 +356,40 @@ def test_recipe_form(browser: Any, server: str, width: int) -> None:
         tab.shot("recipe")
     finally:
         tab.close()
+
+
+LAYOUT_PAGES = {
+    "home": "/",
+    "province": "/page/id/province/balochistan",
+    "group": "/page/id/group/baloch-liberation-army",
+    "incident": "/page/id/incident/jaffar-express-hijacking-2025",
+    "claim-author": "/page/id/agent/author-of-the-unraveling-of-pakistan",
+    "ontology": "/ontology",
+    "class": "/class/ArmedGroup",
+    "search": "/search?q=Baloch",
+    "query": "/query",
+    "recipes": "/recipes",
+    "dumps": "/dumps",
+}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_layout_has_no_horizontal_page_scroll(browser: Any, server: str, width: int) -> None:
+    tab = Page(browser, server, width)
+    page = tab.page
+    try:
+        wide = {}
+        for name, path in LAYOUT_PAGES.items():
+            page.goto(server + path)
+            page.wait_for_load_state("load")
+            if page.locator("#map").count():
+                page.wait_for_selector("#map[data-ready]")
+            if name == "query":
+                page.wait_for_selector("#editor .CodeMirror")
+            scroll = tab.page_scroll_width()
+            if scroll > width:
+                wide[name] = scroll
+            tab.shot(f"page-{name}")
+        assert wide == {}, f"pages wider than the {width} px window: {wide}"
+    finally:
+        tab.close()
