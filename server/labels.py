@@ -7,20 +7,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import queries
-from kg.namespaces import PREFIXES
+from kg.describe import curie
 
 from .util import iri_to_path, psk
 
 MAX_IRIS = 2000
-
-
-def curie(iri: str) -> str | None:
-    """prefix:local for an IRI in a predeclared namespace (the longest matching namespace wins)."""
-    best = None
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns) and (best is None or len(ns) > len(PREFIXES[best])):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else None
 
 
 def _pick(labels: list[ox.Literal]) -> str | None:

@@ -76,7 +76,8 @@
     else if (lat && lon && allRows(rows, lat, numeric) && allRows(rows, lon, numeric)) views.map = { lat: lat, lon: lon };
     var date = vars.filter(function (v) { return allRows(rows, v, isDate); })[0];
     if (date) views.timeline = { v: date };
-    var numbers = vars.filter(function (v) { return allRows(rows, v, isNumber); });
+    var coordinate = /^(lat|latitude|lon|long|lng|longitude)$/i;
+    var numbers = vars.filter(function (v) { return !coordinate.test(v) && allRows(rows, v, isNumber); });
     var value = numbers.filter(function (v) { return !/^(year|month|day)$/i.test(v); })[0] || numbers[numbers.length - 1];
     var label = vars.filter(function (v) { return numbers.indexOf(v) < 0 && allRows(rows, v, function () { return true; }); })[0] ||
       vars.filter(function (v) { return v !== value && allRows(rows, v, function () { return true; }); })[0];
@@ -113,6 +114,7 @@
     else if (b.type === "bnode") td.appendChild(h("span", { className: "bnode", text: "_:" + b.value }));
     else {
       if (isNumber(b)) td.className = "num";
+      else if (isDate(b)) td.className = "date";
       td.appendChild(h("span", { className: "literal", text: b.value }));
       if (b["xml:lang"]) td.appendChild(h("span", { className: "lang", text: " @" + b["xml:lang"] }));
       else if (b.datatype && xsdType(b) !== "string") {
