@@ -165,6 +165,16 @@ def resolve_label(label: str, classes: tuple[str, ...]) -> str | None:
     return exact[0].iri if len(exact) == 1 else None
 
 
+def submitted(param: Parameter) -> str:
+    """The submitted value: for an entity, the IRI chosen from the suggestions (hidden <name>_iri field) while the
+    visible field still shows that choice; a name typed over it (or sent without JavaScript) wins."""
+    text = request.args.get(param.name, "")
+    iri = request.args.get(f"{param.name}_iri", "")
+    if param.type == "iri" and iri and text.strip() in ("", iri, label_of(iri)):
+        return iri
+    return text
+
+
 def default_value(param: Parameter) -> str:
     """Defaults of IRI parameters are written relative to the base (id/province/balochistan)."""
     if param.type == "iri" and param.default and not param.default.startswith(("http://", "https://")):
@@ -198,8 +208,9 @@ def recipe_page(slug: str) -> Response:
     shown: dict[str, str] = {}  # what the visible field shows (labels for IRIs)
     errors: list[str] = []
     terms: dict[str, ox.NamedNode | ox.Literal | None] = {}
+    chosen: dict[str, str] = {}  # the IRI picked from the suggestions (the hidden <name>_iri field)
     for p in recipe.parameters:
-        raw = request.args.get(p.name, "") if ran else default_value(p)
+        raw = submitted(p) if ran else default_value(p)
         try:
             terms[p.name] = term(p, raw, resolve_label)
         except ParameterError as exc:
@@ -208,6 +219,7 @@ def recipe_page(slug: str) -> Response:
         t = terms[p.name]
         values[p.name] = t.value if isinstance(t, ox.NamedNode) else raw
         shown[p.name] = label_of(t.value) if isinstance(t, ox.NamedNode) else raw
+        chosen[p.name] = t.value if isinstance(t, ox.NamedNode) else ""
     bound = bind(recipe, terms) if not errors else recipe.query
     result, error, link = None, None, None
     if ran and not errors:
@@ -219,6 +231,7 @@ def recipe_page(slug: str) -> Response:
         recipe=recipe,
         values=values,
         shown=shown,
+        chosen=chosen,
         errors=errors,
         ran=ran and not errors,
         bound=bound,

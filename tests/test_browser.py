@@ -133,6 +133,12 @@ def test_entity_completion_on_ctrl_space(tab: Page) -> None:
     assert "<https://w3id.org/pakistan-security-kg/id/incident/jaffar-express-hijacking-2025>" in page.evaluate(
         "window.pskEditor.getValue()"
     )
+    # prefix completion after PREFIX
+    editor_set(page, "")
+    page.keyboard.type("PREFIX ps")
+    page.wait_for_selector(".CodeMirror-hint >> text=psk: <https://w3id.org/pakistan-security-kg/ontology#>")
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.pskEditor.getValue()") == "PREFIX psk: <https://w3id.org/pakistan-security-kg/ontology#>"
 
 
 @pytest.mark.parametrize("width", WIDTHS)

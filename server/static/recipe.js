@@ -1,5 +1,5 @@
-// Recipe forms: entity fields get suggestions of the right classes (the chosen IRI goes into a hidden field; a typed
-// label is resolved by the server); after a run the result views are drawn for the bound query.
+// Recipe forms: entity fields get suggestions of the right classes (the chosen IRI goes into a hidden field; a name
+// typed without choosing, or sent without JavaScript, is resolved by the server); after a run the result views are drawn for the bound query.
 (function () {
   "use strict";
   var form = document.getElementById("recipe-form");
@@ -10,7 +10,7 @@
     window.PSKSuggest.attach(input, {
       source: window.PSKSuggest.searchSource(classes),
       choose: function (item) { input.value = item.label; hidden.value = item.value; input.dataset.chosen = item.value; },
-      typed: function (text) { hidden.value = text; delete input.dataset.chosen; },
+      typed: function () { hidden.value = ""; delete input.dataset.chosen; }, // the server resolves a typed name
     });
   });
   var out = document.getElementById("js-results");
