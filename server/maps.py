@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyoxigraph as ox
@@ -9,7 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from kg import queries
 
-from .util import iri_to_path, psk
+from .util import Cached, iri_to_path, psk
 
 bp = Blueprint("maps", __name__)
 
@@ -47,9 +48,45 @@ def map_points(iri: str) -> list[dict[str, Any]]:
     return sorted(places.values(), key=lambda p: (-p["incidents"], p["label"]))
 
 
+def province_points() -> list[dict[str, Any]]:
+    """One bubble per province with located incidents: its incident and fatality counts, at its places' mean position."""
+    ctx = psk()
+    backend = ctx["backend"]
+    centres = {
+        r["province"].value: (float(r["la"].value), float(r["lo"].value))
+        for r in backend.select(queries.text("province_centres"), max_rows=10_000).records()
+        if r["la"] is not None and r["lo"] is not None
+    }
+    out = []
+    for r in backend.select(queries.text("province_incidents"), max_rows=10_000).records():
+        iri = r["province"].value
+        if iri not in centres:
+            continue
+        out.append(
+            {
+                "iri": iri,
+                "page": iri_to_path(iri, ctx["base"]),
+                "label": r["label"].value if r["label"] is not None else iri.rsplit("/", 1)[-1],
+                "lat": centres[iri][0],
+                "lon": centres[iri][1],
+                "incidents": int(r["incidents"].value),
+                "fatalities": int(float(r["fatalities"].value)) if r["fatalities"] is not None else 0,
+            }
+        )
+    return sorted(out, key=lambda p: (-p["incidents"], p["label"]))
+
+
 @bp.get("/api/map-points")
 def api_map_points() -> Response:
+    if request.args.get("by") == "province":
+        ctx = psk()
+        key = ("province-points", ctx["backend"].version())
+        cached = ctx["cache"].get(key)
+        if cached is None:
+            cached = Cached(json.dumps(province_points(), ensure_ascii=False).encode(), "application/json", {}, "")
+            ctx["cache"].put(key, cached)
+        return Response(cached.body, mimetype="application/json")
     iri = request.args.get("entity", "")
     if not iri.startswith(("http://", "https://")) or any(c in iri for c in '<>" {}|\\^`'):
-        abort(400, description="entity: expected the IRI of a place or actor, e.g. ?entity=<IRI of a province>")
+        abort(400, description="entity: expected the IRI of a place or actor, e.g. ?entity=<IRI of a province> (or by=province)")
     return jsonify(map_points(iri))

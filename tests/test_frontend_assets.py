@@ -132,3 +132,13 @@ def test_map_points_of_a_province(client: Any) -> None:
     assert synthville["incidents"] >= 1 and synthville["fatalities"] >= 0
     bad = client.get("/api/map-points", query_string={"entity": "balochistan"})
     assert bad.status_code == 400 and "entity: expected the IRI" in bad.get_data(as_text=True)
+
+
+def test_province_bubbles(client: Any) -> None:
+    points = {p["label"]: p for p in client.get("/api/map-points?by=province").get_json()}
+    balochistan = points["Balochistan"]
+    assert balochistan["page"] == "/page/id/province/balochistan"
+    assert balochistan["incidents"] >= 2  # the Jaffar Express hijacking (curated, not located) and the ACLED row
+    assert (balochistan["lat"], balochistan["lon"]) == (29.5, 67.0)  # its one located place
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-points="/api/map-points?by=province"' in home

@@ -97,7 +97,7 @@
       },
       fit: function () {
         if (bounds.length === 1) map.setView(bounds[0], 7);
-        else if (bounds.length > 1) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 9 });
+        else if (bounds.length > 1) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 8 });
       },
     };
   }
