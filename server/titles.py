@@ -3,6 +3,8 @@ and selectors by the statement they support; other IRIs without a label show a C
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -31,27 +33,53 @@ def _term_text(term: ox.NamedNode | ox.Literal | ox.BlankNode, label: ox.Literal
     return curie(term.value) or term.value.rsplit("/", 1)[-1]
 
 
-def page_title(entity: Entity) -> Title | None:
-    """A title for a statement, evidence or selector page (None: the entity's own label will do)."""
-    types = {t.iri for t in entity.types}
-    kinds = {
-        CANONICAL_BASE + "ontology#Statement": "",
-        OA + "SpecificResource": "Evidence for: ",
-        OA + "TextQuoteSelector": "Quote of the evidence for: ",
-        OA + "TextPositionSelector": "Position of the evidence for: ",
-    }
-    kind = next((kinds[t] for t in kinds if t in types), None)
-    if kind is None:
-        return None
-    ctx = psk()
-    rows = ctx["backend"].select(queries.text("statement_title"), {"node": ox.NamedNode(entity.iri)}, max_rows=1).records()
+def statement_text(iri: str) -> str | None:
+    """What a statement states ("subject — property — object"), or None if it is not one."""
+    rows = psk()["backend"].select(queries.text("statement_title"), {"node": ox.NamedNode(iri)}, max_rows=1).records()
     if not rows:
         return None
     r = rows[0]
-    stated = " — ".join(
+    return " — ".join(
         _term_text(term, label) for term, label in ((r["s"], r["sLabel"]), (r["p"], r["pLabel"]), (r["o"], r["oLabel"]))
     )
-    return Title(kind + stated, r["quote"].value if r["quote"] is not None else "")
+
+
+KINDS = {
+    CANONICAL_BASE + "ontology#Statement": "",
+    CANONICAL_BASE + "ontology#ClaimGraph": "What the claim asserts: ",
+    OA + "SpecificResource": "Evidence for: ",
+    OA + "TextQuoteSelector": "Quote of the evidence for: ",
+    OA + "TextPositionSelector": "Position of the evidence for: ",
+}
+
+
+def page_title(entity: Entity) -> Title | None:
+    """A title for a page whose resource has no label: a statement, evidence, selector or claim graph by what it
+    states or belongs to, anything else by its CURIE or local path (None: the entity's own label will do)."""
+    if entity.label != entity.iri and not entity.label.startswith(("http://", "https://")):
+        return None
+    types = {t.iri for t in entity.types}
+    kind = next((KINDS[t] for t in KINDS if t in types), None)
+    if kind is None:
+        return Title(shown(entity.iri, "", psk()["base"]))
+    backend = psk()["backend"]
+    node = {"node": ox.NamedNode(entity.iri)}
+    rows = backend.select(queries.text("statement_title"), node, max_rows=1).records()
+    if rows:
+        r = rows[0]
+        stated = statement_text(r["st"].value) or ""
+        return Title(kind + stated, r["quote"].value if r["quote"] is not None else "")
+    rows = backend.select(queries.text("claim_title"), node, max_rows=1).records()
+    if rows:
+        r = rows[0]
+        return Title(
+            kind.replace("for: ", "for the claim: ") + r["label"].value, r["quote"].value if r["quote"] is not None else ""
+        )
+    return Title(shown(entity.iri, "", psk()["base"]))
+
+
+# Local IRIs without a label of their own (evidence and selector nodes, claim graphs): what their last step means.
+TAILS = {"evidence": "evidence", "quote": "quote selector", "position": "position selector", "geometry": "geometry"}
 
 
 def shown(iri: str, label: str, base: Base) -> str:
@@ -62,7 +90,20 @@ def shown(iri: str, label: str, base: Base) -> str:
     if found:
         return found
     path = iri_to_path(iri, base)
-    return path[len("/page/") :] if path and path.startswith("/page/") else iri
+    if path and path.startswith("/page/"):
+        rest = path[len("/page/") :]
+        tail = rest.rsplit("/", 1)[-1]
+        if tail in TAILS:
+            return TAILS[tail]
+        if rest.startswith("id/statement/") and "/" not in rest[len("id/statement/") :]:
+            return statement_text(iri) or rest
+        if rest.startswith("graph/claim/"):
+            return "claim graph " + rest[len("graph/claim/") :]
+        return rest
+    m = re.match(r"https?://([^/]+)/(?:.*/)?([^/?#]+)/?$", iri)
+    if m:  # an external page without a label: its last path step and host, "Quetta (en.wikipedia.org)"
+        return f"{urllib.parse.unquote(m.group(2)).replace('_', ' ')} ({m.group(1)})"
+    return iri
 
 
 def iri_link(iri: str, label: str = "", link_external: bool = True) -> Markup:

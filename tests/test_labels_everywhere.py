@@ -67,3 +67,34 @@ def test_ontology_terms_link_to_the_docs_and_external_terms_show_a_curie(client:
     page = client.get(f"/page/{statement}").get_data(as_text=True)
     assert '<abbr class="curie" title="http://www.w3.org/1999/02/22-rdf-syntax-ns#subject">rdf:subject</abbr>' in page
     assert 'href="http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"' not in page  # property links stay on the site
+
+
+def test_claim_evidence_and_claim_graph_pages_name_their_claim(client: Any) -> None:
+    evidence = client.get("/page/id/claim/withdrawal-driven-by-foreign-pressure/evidence").get_data(as_text=True)
+    assert re.search(r"<h1>Evidence for the claim: [A-Z][^<]+</h1>", evidence)
+
+
+def test_every_page_is_titled_and_links_by_label(client: Any) -> None:
+    """Over every third local resource of the test graph (all of them take a minute): no page is titled with an IRI,
+    no link text is an IRI or a local path (external vocabulary terms without a label show their CURIE, allowed)."""
+    rows = client.get(
+        "/sparql",
+        query_string={"query": f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{BASE}id/')) }} ORDER BY ?s"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).get_json()["results"]["bindings"]
+    assert len(rows) > 100
+    raw_titles, raw_links = [], []
+    for row in rows[::3]:
+        path = row["s"]["value"][len(BASE) :]
+        resp = client.get(f"/page/{path}")
+        if resp.status_code != 200:
+            continue
+        html = resp.get_data(as_text=True)
+        h1 = re.search(r"<h1>(.*?)</h1>", html).group(1)  # type: ignore[union-attr]
+        if h1.startswith(("http", "id/")):
+            raw_titles.append((path, h1))
+        for text in re.findall(r"<a [^>]*>([^<]*)</a>", html):
+            if text.startswith(("http://", "https://", "id/", "graph/")):
+                raw_links.append((path, text))
+    assert raw_titles == []
+    assert raw_links == []
