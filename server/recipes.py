@@ -224,7 +224,10 @@ def recipe_page(slug: str) -> Response:
     result, error, link = None, None, None
     if ran and not errors:
         result, error = run_for_page(bound)
-        link = url_for("sparql.query_page", q=save_query(bound), _external=True)
+        try:
+            link = url_for("sparql.query_page", q=save_query(bound), _external=True)
+        except OSError:  # no writable folder for short links: cite the query by its full URL
+            link = url_for("sparql.query_page", query=bound, _external=True)
     ctx = psk()
     html = render_template(
         "recipe.html",

@@ -241,7 +241,13 @@ def query_link() -> Response:
     limit = psk()["settings"].max_query_bytes
     if len(text.encode("utf-8")) > limit:
         abort(413, description=f"query: {len(text.encode())} bytes; the limit is {limit}")
-    ident = save_query(text)
+    try:
+        ident = save_query(text)
+    except OSError as exc:
+        abort(
+            503,
+            description=f"short links are unavailable here: cannot write to {saved_dir()} ({exc.strerror}); set PSK_SAVED_QUERIES",
+        )
     return jsonify({"id": ident, "url": url_for("sparql.query_page", q=ident, _external=True)})
 
 

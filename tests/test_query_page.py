@@ -101,3 +101,11 @@ def test_labels_api(client: Any) -> None:
     assert data[iris[2]]["label"] is None
     bad = client.post("/api/labels", json={"iris": "x"})
     assert bad.status_code == 400 and "expected JSON" in bad.get_data(as_text=True)
+
+
+def test_short_links_say_when_they_cannot_be_stored(full_store: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    client = create_app(Settings(store=str(full_store), saved_queries=str(blocker / "saved"))).test_client()
+    resp = client.post("/query/link", json={"query": "ASK {}"})
+    assert resp.status_code == 503 and "short links are unavailable here" in resp.get_data(as_text=True)
