@@ -103,7 +103,8 @@ def shown(iri: str, label: str, base: Base) -> str:
     m = re.match(r"https?://([^/]+)/(?:.*/)?([^/?#]+)/?$", iri)
     if m:  # an external page without a label: its last path step and host, "Quetta (en.wikipedia.org)"
         return f"{urllib.parse.unquote(m.group(2)).replace('_', ' ')} ({m.group(1)})"
-    return iri
+    host = re.match(r"https?://([^/?#]+)[/?#]?$", iri)
+    return host.group(1) if host else iri
 
 
 def iri_link(iri: str, label: str = "", link_external: bool = True) -> Markup:
