@@ -8,8 +8,11 @@ children. Results are serialized in the child, so only bytes cross the pipe.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
+import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import formats
+from . import formats, sandbox
 from .errors import KGError, QuerySyntaxError, QueryTimeout
 from .sparql import Lookup, Result, execute, run_lookup, serialize, solutions
 
@@ -77,6 +80,11 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
     import pyoxigraph as ox
 
+    from .sandbox import deny_network
+
+    refused = deny_network()  # before the first query: this process never opens a network socket
+    if refused is not None:
+        print(f"warning: query worker {os.getpid()} can open network sockets: {refused}", file=sys.stderr, flush=True)
     opened: tuple[str, ox.Store] | None = None
     while True:
         try:
@@ -122,6 +130,11 @@ class QueryPool:
     """A fixed number of query worker processes; thread-safe."""
 
     def __init__(self, size: int = 2) -> None:
+        reason = sandbox.unavailable()
+        if reason is not None:
+            logging.getLogger(__name__).warning(
+                "query workers will be able to open network sockets (%s): SERVICE is refused by the query checks only", reason
+            )
         self._ctx = mp.get_context("spawn")
         self.size = size
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()  # LIFO: the warmest worker (caches) goes first

@@ -400,6 +400,9 @@ def test_bounded_lookups_answer_exactly_what_the_engine_answers(text: str) -> No
     if info is None:
         return
     assert info.lookup is not None
+    # the text the fast path hands the engine is the recognizer's own: one triple pattern, no SERVICE
+    canonical = scan_reading(info.lookup.sparql(LIMITS.max_rows + 1))
+    assert canonical == (True, 1), info.lookup.sparql(LIMITS.max_rows + 1)
     try:
         expected = _engine_answer(text)
     except QuerySyntaxError as exc:
