@@ -42,6 +42,8 @@ class Settings:
     incident_cache_rows: int = field(default=100_000, metadata={"env": "PSK_INCIDENT_CACHE_ROWS"})
     max_body_bytes: int = field(default=1 << 20, metadata={"env": "PSK_MAX_BODY_BYTES"})
     pool_size: int = field(default_factory=_cpus, metadata={"env": "PSK_POOL_SIZE"})  # query worker processes per web worker
+    client_queries: int = field(default=2, metadata={"env": "PSK_CLIENT_QUERIES"})  # general queries at a time per client
+    queue_timeout: float = field(default=10.0, metadata={"env": "PSK_QUEUE_TIMEOUT"})  # seconds a query may wait for a worker
     header_timeout: float = field(default=10.0, metadata={"env": "PSK_HEADER_TIMEOUT"})  # seconds to send the request headers
     body_timeout: float = field(default=10.0, metadata={"env": "PSK_BODY_TIMEOUT"})  # seconds to send the request body
     max_header_bytes: int = field(default=64 << 10, metadata={"env": "PSK_MAX_HEADER_BYTES"})  # all request headers together

@@ -14,7 +14,6 @@ import os
 import queue
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import formats, sandbox
-from .errors import KGError, QuerySyntaxError, QueryTimeout
+from .errors import KGError, QuerySyntaxError, QueryTimeout, ServiceBusy
 from .sparql import Lookup, Result, execute, run_lookup, serialize, solutions
 
 
@@ -146,16 +145,15 @@ class QueryPool:
         self._idle.put(_Child(self._ctx))
 
     def run(self, job: Job, timeout: float) -> tuple[Answer, str]:
-        """Evaluate job; raises QueryTimeout, QuerySyntaxError or KGError."""
-        deadline = time.monotonic() + timeout
+        """Evaluate job within timeout seconds of evaluation; raises QueryTimeout, ServiceBusy, QuerySyntaxError or KGError."""
         try:
+            # waiting for a worker is not evaluation: the time limit starts once the query is handed over
             child = self._idle.get(timeout=timeout)
         except queue.Empty:
-            raise QueryTimeout(f"all query workers stayed busy for {timeout:g} s") from None
-        remaining = max(0.01, deadline - time.monotonic())
+            raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
         try:
             child.conn.send(job)
-            if not child.conn.poll(remaining):
+            if not child.conn.poll(timeout):
                 child.kill()
                 self.killed += 1
                 threading.Thread(target=self._replace, daemon=True).start()

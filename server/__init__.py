@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg import allocator as _allocator
+from kg.admission import Admission
 from kg.backend import Backend, make_backend
 from kg.config import Settings
 from kg.describe import Reader
@@ -29,6 +30,8 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         "base": base,
         "reader": Reader(backend, base, settings.incident_cache_rows),
         "cache": ResultCache(settings.cache_bytes),
+        # the query workers shared out by client; Retry-After: half the time limit (when running queries end at the latest)
+        "admission": Admission(settings.pool_size, settings.client_queries, settings.queue_timeout, settings.query_timeout / 2),
     }
 
     from .linked_data import bp as ld_bp
@@ -65,7 +68,10 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     @app.get("/healthz")
     def health() -> Response:
         backend: Backend = app.extensions["psk"]["backend"]
-        return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator})
+        queries = app.extensions["psk"]["admission"].stats()
+        return jsonify(
+            {"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator, "queries": queries}
+        )
 
     return app
 

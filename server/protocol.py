@@ -21,7 +21,16 @@ from typing import Any
 from werkzeug.wsgi import get_current_url
 
 from kg import formats
-from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.errors import (
+    BadAccept,
+    KGError,
+    NotAcceptable,
+    QueryRejected,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServiceBusy,
+    TooManyRequests,
+)
 from kg.sparql import Limits, QueryInfo, analyze
 
 from .negotiation import choose
@@ -69,6 +78,10 @@ def protocol_error(exc: KGError) -> ProtocolError:
         return ProtocolError(400, f"Bad Request: malformed query: {exc}")
     if isinstance(exc, QueryRejected):
         return ProtocolError(status, ("Payload Too Large: " if status == 413 else "Bad Request: ") + str(exc))
+    if isinstance(exc, TooManyRequests):
+        return ProtocolError(429, f"Too Many Requests: {exc}", {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, ServiceBusy):
+        return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, QueryTimeout):
         return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"})
     if status == 503:
@@ -127,6 +140,7 @@ def run_query(
     named_graphs: list[str],
     base_iri: str,
     info: QueryInfo | None = None,
+    client: str = "",
 ) -> Cached:
     """Check, evaluate (cached on dataset version) and serialize a user query. Raises KGError subclasses."""
     backend = ctx["backend"]
@@ -138,16 +152,24 @@ def run_query(
         return hit
     if info is None:
         info = analyze(query, limits)  # memoized: free when the caller already checked this query
-    answer, used = backend.run_query(
-        query,
-        fmt,
-        max_rows=limits.max_rows,
-        timeout=limits.timeout,
-        default_graph=default_graphs or None,
-        named_graphs=named_graphs or None,
-        base_iri=base_iri,
-        info=info,
-    )
+
+    def evaluate() -> tuple[Any, str]:
+        return backend.run_query(  # type: ignore[no-any-return]
+            query,
+            fmt,
+            max_rows=limits.max_rows,
+            timeout=limits.timeout,
+            default_graph=default_graphs or None,
+            named_graphs=named_graphs or None,
+            base_iri=base_iri,
+            info=info,
+        )
+
+    if info.lookup is not None and not default_graphs and not named_graphs:
+        answer, used = evaluate()  # a bounded lookup: evaluated in the web worker, takes no query worker
+    else:
+        with ctx["admission"].enter(client):
+            answer, used = evaluate()
     headers = {"X-SPARQL-Rows": str(answer.rows)}
     if answer.truncated:
         headers["X-SPARQL-Truncated"] = f"results cut at {limits.max_rows} rows; add LIMIT/OFFSET to page through them"
@@ -358,7 +380,10 @@ class SparqlProtocol:
         assert params.query is not None
         base_iri = endpoint_url(environ)  # relative IRIs resolve against the endpoint
         try:
-            return run_query(self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info)
+            client = environ.get("REMOTE_ADDR", "")
+            return run_query(
+                self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info, client
+            )
         except KGError as exc:
             if exc.status >= 500:
                 self.flask_app.logger.warning("query failed: %s", exc)

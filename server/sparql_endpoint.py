@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from kg import formats
 from kg.dumps import dump_file_name
-from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout, ServiceBusy, TooManyRequests
 from kg.namespaces import PREFIXES
 from kg.sparql import analyze
 
@@ -111,6 +111,7 @@ def query_page_response(query: str | None) -> Response:
     result: dict[str, Any] | None = None
     error: str | None = None
     status = 200
+    retry_after: int | None = None
     if query:
         try:
             limits = ctx["settings"].limits
@@ -125,6 +126,7 @@ def query_page_response(query: str | None) -> Response:
                 request.values.getlist("named-graph-uri"),
                 url_for("sparql.sparql", _external=True),  # relative IRIs resolve against the endpoint
                 info,
+                request.remote_addr or "",
             )
             if fmt == "json":
                 data = json.loads(item.body)
@@ -138,9 +140,10 @@ def query_page_response(query: str | None) -> Response:
             result["rows_count"] = item.headers.get("X-SPARQL-Rows")
         except KGError as exc:
             status = exc.status
+            retry_after = getattr(exc, "retry_after", None)
             if isinstance(exc, QuerySyntaxError):
                 error = f"malformed query: {exc}"
-            elif isinstance(exc, (QueryRejected, QueryTimeout)):
+            elif isinstance(exc, (QueryRejected, QueryTimeout, ServiceBusy, TooManyRequests)):
                 error = str(exc)
             else:
                 error = f"the query could not be evaluated: {str(exc)[:300]}"
@@ -156,7 +159,10 @@ def query_page_response(query: str | None) -> Response:
         timeout=ctx["settings"].query_timeout,
         base=ctx["base"],
     )
-    return Response(html, status=status, mimetype="text/html")
+    resp = Response(html, status=status, mimetype="text/html")
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 @bp.route("/query", methods=["GET", "POST"])

@@ -36,7 +36,9 @@ def rsgi_app_from_env() -> RSGIAdapter:
     app = create_app(settings)
     return RSGIAdapter(
         app,
-        threads=settings.pool_size,
+        # request threads: one per query worker, one per query that may wait for a worker, and two more, so
+        # pages, lookups and /healthz answer while every query worker is busy and queries queue
+        threads=2 * settings.pool_size + 2,
         max_body=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         max_header_bytes=settings.max_header_bytes,
