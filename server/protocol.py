@@ -53,6 +53,7 @@ GRAPH_OFFER = _offer(formats.GRAPH_FORMATS)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, X-SPARQL-Truncated, X-SPARQL-Rows",
+    "X-Content-Type-Options": "nosniff",
 }
 CORS_PREFLIGHT = CORS | {
     "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",

@@ -160,6 +160,8 @@ def query_page_response(query: str | None) -> Response:
         base=ctx["base"],
     )
     resp = Response(html, status=status, mimetype="text/html")
+    if request.path == "/sparql":
+        resp.headers["Vary"] = "Accept"  # /sparql answers HTML or results by Accept
     if retry_after is not None:
         resp.headers["Retry-After"] = str(retry_after)
     return resp

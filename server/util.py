@@ -73,6 +73,20 @@ def iri_to_path(iri: str, base: Base) -> str | None:
     return None
 
 
+_LINKABLE = re.compile(r"https?://", re.IGNORECASE)
+
+
+def link_target(iri: str, base: Base) -> str | None:
+    """Where a link to an IRI in a result may point: its page on this site, or the IRI itself if it is http(s).
+
+    Anything else (javascript:, data:, vbscript:, urn:, relative text) is shown as text, never as a link: a result
+    is data chosen by whoever wrote the query, and a shared result link must not run script when clicked."""
+    local = iri_to_path(iri, base)
+    if local is not None:
+        return local
+    return iri if _LINKABLE.match(iri) else None
+
+
 def path_to_iri(rest: str, base: Base) -> str:
     """IRI for a local resource path like 'id/province/balochistan' (vocabularies use the canonical base)."""
     if rest.startswith("vocab/"):

@@ -55,7 +55,8 @@ def test_researcher_journey(server: str, page: Any) -> None:
 
     # search an entity with the autocomplete box, then submit the form
     page.fill("#search-box", "Jaffar")
-    page.wait_for_function("document.querySelectorAll('#search-suggestions option').length > 0")
+    # (locators, not wait_for_function: the page's CSP forbids evaluating strings as script)
+    page.locator("#search-suggestions option").first.wait_for(state="attached")
     options = page.eval_on_selector_all("#search-suggestions option", "els => els.map(e => e.value)")
     assert "Jaffar Express hijacking" in options
     page.fill("#search-box", "Jaffar Express")
@@ -94,7 +95,7 @@ def test_researcher_journey(server: str, page: Any) -> None:
 
 def test_map_falls_back_without_leaflet(server: str, page: Any) -> None:
     page.goto(server + "/page/id/place/balochistan/synthetic-district-a/synthville")
-    page.wait_for_function("document.getElementById('map').textContent.includes('29.5')")
+    page.locator("#map", has_text="29.5").wait_for()
     assert "Location: 29.5, 67" in page.inner_text("#map")
 
 
