@@ -30,6 +30,8 @@ def _cpus() -> int:
 @dataclass(frozen=True)
 class Settings:
     base: str = field(default=CANONICAL_BASE, metadata={"env": "PSK_BASE"})
+    # the service's public address (https://example.org); unset: the address the server listens on, never the Host header
+    public_url: str | None = field(default=None, metadata={"env": "PSK_PUBLIC_URL"})
     store: str = field(default=DEFAULT_STORE, metadata={"env": "PSK_STORE"})
     remote: str | None = field(default=None, metadata={"env": "PSK_REMOTE"})  # a remote SPARQL endpoint instead of the store
     remote_update: str | None = field(default=None, metadata={"env": "PSK_REMOTE_UPDATE"})

@@ -14,7 +14,7 @@ from kg.config import Settings
 from kg.describe import Reader
 
 from .protocol import SparqlProtocol
-from .util import ResultCache, iri_to_path, link_target
+from .util import ResultCache, iri_to_path, link_target, public
 
 # Every page: scripts, styles, images and fetches only from this site (no inline script: every script is a static
 # file, so a javascript: URL or injected markup cannot run), never framed, never sniffed, referrers kept on the site.
@@ -58,7 +58,12 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"local": lambda iri: iri_to_path(iri, base), "link": lambda iri: link_target(iri, base), "base_iri": base.base}
+        return {
+            "local": lambda iri: iri_to_path(iri, base),
+            "link": lambda iri: link_target(iri, base),
+            "base_iri": base.base,
+            "public": public,
+        }
 
     @app.after_request
     def security_headers(resp: Response) -> Response:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
-from werkzeug.wsgi import get_current_url
+from pyoxigraph import NamedNode
 
 from kg import formats
 from kg.errors import (
@@ -34,7 +34,7 @@ from kg.errors import (
 from kg.sparql import Limits, QueryInfo, analyze
 
 from .negotiation import choose
-from .util import Cached, ResultCache
+from .util import Cached, ResultCache, public_base
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -104,8 +104,16 @@ def _negotiate(accept: str | None, graph: bool) -> str:
     return choose(accept, offer)
 
 
+# Clients name one format parameter for every query form (SPARQLWrapper sends format=xml, format=n3 or format=json
+# with a CONSTRUCT too): for a graph, those names mean the graph formats of the same family.
+GRAPH_FORMAT_NAMES = {"xml": "rdfxml", "n3": "turtle", "json": "jsonld"}
+
+
 def choose_format(form: str, requested: str | None, accept: str | None) -> str:
-    """The serialization for this query form: ?format= first, then the Accept header; 'html' for the result page."""
+    """The serialization for this query form: ?format= first, then the Accept header; 'html' for the result page.
+
+    A format= that names a format of the other kind (a results format for a CONSTRUCT) is mapped to its graph
+    counterpart (xml: RDF/XML, n3: Turtle, json: JSON-LD); any other mismatch is 406."""
     graph = form in ("CONSTRUCT", "DESCRIBE")
     kind = "graph" if graph else "results"
     if requested:
@@ -114,6 +122,8 @@ def choose_format(form: str, requested: str | None, accept: str | None) -> str:
         fmt = formats.lookup(requested) or formats.by_media(requested)
         if fmt is not None and fmt.kind == kind:
             return fmt.name
+        if graph and requested.lower() in GRAPH_FORMAT_NAMES:
+            return GRAPH_FORMAT_NAMES[requested.lower()]
         names = ", ".join(f.name for f in (formats.GRAPH_FORMATS if graph else formats.RESULT_FORMATS))
         raise ProtocolError(
             406, f"Not Acceptable: format={requested!r} is not available for {form} results (use one of {names}, html)"
@@ -144,6 +154,12 @@ def run_query(
     client: str = "",
 ) -> Cached:
     """Check, evaluate (cached on dataset version) and serialize a user query. Raises KGError subclasses."""
+    for name, graphs in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for graph in graphs:
+            try:
+                NamedNode(graph)
+            except ValueError as exc:
+                raise QueryRejected(f"{name} {graph[:200]!r} is not an absolute IRI ({exc})") from None
     backend = ctx["backend"]
     version = backend.version()
     key = ResultCache.key(version, query, fmt, tuple(default_graphs), tuple(named_graphs), limits.max_rows, base_iri)
@@ -239,29 +255,9 @@ def parse_form(data: bytes) -> dict[str, list[str]]:
     return out
 
 
-@lru_cache(maxsize=64)
-def _endpoint_url(scheme: str, host: str, server: str, port: str, script: str) -> str:
-    environ = {
-        "wsgi.url_scheme": scheme,
-        "SERVER_NAME": server,
-        "SERVER_PORT": port,
-        "SCRIPT_NAME": script,
-        "PATH_INFO": "/sparql",
-    }
-    if host:
-        environ["HTTP_HOST"] = host
-    return get_current_url(environ, strip_querystring=True)
-
-
-def endpoint_url(environ: dict[str, Any]) -> str:
-    """The endpoint's own URL as the client addressed it (the base IRI of relative IRIs in queries)."""
-    return _endpoint_url(
-        environ.get("wsgi.url_scheme", "http"),
-        environ.get("HTTP_HOST", ""),
-        environ.get("SERVER_NAME", ""),
-        environ.get("SERVER_PORT", ""),
-        environ.get("SCRIPT_NAME", ""),
-    )
+def endpoint_url(environ: dict[str, Any], public_url: str | None = None) -> str:
+    """The endpoint's own URL (the base IRI of relative IRIs in queries): the public URL, or the listening address."""
+    return public_base(environ, public_url) + "/sparql"
 
 
 def _single(values: dict[str, list[str]], name: str) -> str | None:
@@ -335,6 +331,7 @@ class SparqlProtocol:
         self.config = flask_app.config
         self.ctx: dict[str, Any] = flask_app.extensions["psk"]
         self.limits = self.ctx["settings"].limits
+        self.public_url = self.ctx["settings"].public_url
         self.max_body = int(self.config["MAX_CONTENT_LENGTH"])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -379,7 +376,7 @@ class SparqlProtocol:
 
     def _evaluate(self, environ: dict[str, Any], params: Params, fmt: str, limits: Limits, info: QueryInfo) -> Cached:
         assert params.query is not None
-        base_iri = endpoint_url(environ)  # relative IRIs resolve against the endpoint
+        base_iri = endpoint_url(environ, self.public_url)  # relative IRIs resolve against the endpoint
         try:
             client = environ.get("REMOTE_ADDR", "")
             return run_query(

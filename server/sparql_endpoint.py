@@ -16,7 +16,7 @@ from kg.sparql import analyze
 
 from .negotiation import BadAccept, NotAcceptable, choose
 from .protocol import CORS, run_query
-from .util import examples, psk
+from .util import examples, psk, public
 
 bp = Blueprint("sparql", __name__)
 
@@ -48,7 +48,7 @@ def service_description() -> Response:
     """SPARQL 1.1 Service Description, with the VoID description of the dataset."""
     ctx = psk()
     base = ctx["base"]
-    endpoint = request.base_url
+    endpoint = public("/sparql")
     lines = [
         "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
         "@prefix void: <http://rdfs.org/ns/void#> .",
@@ -58,8 +58,8 @@ def service_description() -> Response:
         "  sd:supportedLanguage sd:SPARQL11Query ;",
         "  " + " ;\n  ".join(f"sd:resultFormat <http://www.w3.org/ns/formats/{f}>" for f in SD_FORMATS) + " ;",
         "  sd:defaultDataset [ a sd:Dataset ;",
-        '    sd:defaultGraph [ a sd:Graph ; dcterms:description "Facts, reified statements with evidence, claim metadata, ontology and vocabularies."@en ] ;',
-        '    sd:namedGraph [ a sd:NamedGraph ; dcterms:description "One graph per claim, holding the triples the claim asserts."@en ] ] .',
+        '    dcterms:description "Named graphs: one per claim, holding the triples the claim asserts (listed in the VoID description)."@en ;',
+        '    sd:defaultGraph [ a sd:Graph ; dcterms:description "Facts, reified statements with evidence, claim metadata, ontology and vocabularies."@en ] ] .',
     ]
     data = "\n".join(lines) + "\n"
     void = ctx["reader"].void()
@@ -72,7 +72,7 @@ def service_description() -> Response:
             ox.Quad(
                 ox.NamedNode(base.dataset),
                 ox.NamedNode("http://rdfs.org/ns/void#dataDump"),
-                ox.NamedNode(url_for("ld.dump_file", name=dump_file_name(fmt), _external=True)),
+                ox.NamedNode(public(url_for("ld.dump_file", name=dump_file_name(fmt)))),
             )
         )
     try:
@@ -124,7 +124,7 @@ def query_page_response(query: str | None) -> Response:
                 fmt,
                 request.values.getlist("default-graph-uri"),
                 request.values.getlist("named-graph-uri"),
-                url_for("sparql.sparql", _external=True),  # relative IRIs resolve against the endpoint
+                public("/sparql"),  # relative IRIs resolve against the endpoint
                 info,
                 request.remote_addr or "",
             )
