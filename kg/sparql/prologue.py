@@ -26,7 +26,7 @@ VARNAME = f"[{PN_CHARS_U}0-9][{PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
 PN_PREFIX = f"[{PN_CHARS_BASE}](?:[{PN_CHARS}.]*[{PN_CHARS}])?"
 PN_LOCAL = f"(?:[{PN_CHARS_U}:0-9]|{PLX})(?:(?:[{PN_CHARS}.:]|{PLX})*(?:[{PN_CHARS}:]|{PLX}))?"
 IRIREF = f'<(?:[^<>"{{}}|^`\\\\\x00-\x20]|{UCHAR})*>'
-COMMENT = r"\#[^\r\n]*"
+COMMENT = r"\#[^\r\n]*(?![^\r\n])"  # to the end of the line: a pattern may not end it early and read the rest as code
 
 # The bounded-lookup recognizer's narrower terminals (ASCII names, no escapes): whatever they match, the
 # engine reads the same way; anything else takes the general path.
