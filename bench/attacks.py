@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -96,6 +97,13 @@ def timed(fn: Any) -> float:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="psk-attacks-"))
+    try:
+        attack(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def attack(work: Path) -> None:
     store = work / "store"
     build(LocalStore(store), Base())
     load_files("acled", [ROOT / "tests" / "fixtures" / "acled_small.csv"], Settings(store=str(store)))
