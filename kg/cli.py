@@ -22,6 +22,21 @@ def settings_of(ctx: click.Context) -> Settings:
     return ctx.obj  # type: ignore[no-any-return]
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why (host, port) cannot be served on, or None. The servers bind with SO_REUSEPORT, which would let a second
+    server start beside a running one and share its traffic; a plain bind here sees the one already there."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(1)
@@ -375,6 +390,9 @@ def serve(
     s = settings_of(ctx).replace(remote=remote, query_timeout=query_timeout)
     if not s.remote and not LocalStore(s.store).exists():
         _fail(KGError(f"no store at {s.store}: run `kg build` first"))
+    busy = port_in_use(host, port)
+    if busy is not None:
+        _fail(KGError(f"cannot serve on {host}:{port}: {busy} (is another server running there?); choose another --port"))
     try:
         in_use = ensure(allocator)  # may execute this command again with the allocator preloaded
     except AllocatorMissing as exc:

@@ -30,6 +30,8 @@ def _cpus() -> int:
 @dataclass(frozen=True)
 class Settings:
     base: str = field(default=CANONICAL_BASE, metadata={"env": "PSK_BASE"})
+    # the service's public address (https://example.org); unset: the address the server listens on, never the Host header
+    public_url: str | None = field(default=None, metadata={"env": "PSK_PUBLIC_URL"})
     store: str = field(default=DEFAULT_STORE, metadata={"env": "PSK_STORE"})
     remote: str | None = field(default=None, metadata={"env": "PSK_REMOTE"})  # a remote SPARQL endpoint instead of the store
     remote_update: str | None = field(default=None, metadata={"env": "PSK_REMOTE_UPDATE"})
@@ -48,6 +50,11 @@ class Settings:
     map_tiles_attribution: str = field(default="", metadata={"env": "PSK_MAP_TILES_ATTRIBUTION"})
     # Where short links (/query?q=<id>) keep their queries; default: saved-queries/ beside the store.
     saved_queries: str | None = field(default=None, metadata={"env": "PSK_SAVED_QUERIES"})
+    client_queries: int = field(default=2, metadata={"env": "PSK_CLIENT_QUERIES"})  # general queries at a time per client
+    queue_timeout: float = field(default=10.0, metadata={"env": "PSK_QUEUE_TIMEOUT"})  # seconds a query may wait for a worker
+    header_timeout: float = field(default=10.0, metadata={"env": "PSK_HEADER_TIMEOUT"})  # seconds to send the request headers
+    body_timeout: float = field(default=10.0, metadata={"env": "PSK_BODY_TIMEOUT"})  # seconds to send the request body
+    max_header_bytes: int = field(default=64 << 10, metadata={"env": "PSK_MAX_HEADER_BYTES"})  # all request headers together
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -77,6 +77,26 @@ class QueryTimeout(KGError):
     status = 503
 
 
+class ServiceBusy(KGError):
+    """Every query worker this web worker may use is busy and the query never ran: try again shortly."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(KGError):
+    """This client already has its share of queries running (status 429)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class RemoteError(KGError):
     """The remote SPARQL store failed or cannot be reached."""
 

@@ -8,18 +8,20 @@ children. Results are serialized in the child, so only bytes cross the pipe.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
+import os
 import queue
+import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import formats
-from .errors import KGError, QuerySyntaxError, QueryTimeout
+from . import formats, sandbox
+from .errors import KGError, QuerySyntaxError, QueryTimeout, ServiceBusy
 from .sparql import Lookup, Result, execute, run_lookup, serialize, solutions
 
 
@@ -77,6 +79,11 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
     import pyoxigraph as ox
 
+    from .sandbox import deny_network
+
+    refused = deny_network()  # before the first query: this process never opens a network socket
+    if refused is not None:
+        print(f"warning: query worker {os.getpid()} can open network sockets: {refused}", file=sys.stderr, flush=True)
     opened: tuple[str, ox.Store] | None = None
     while True:
         try:
@@ -122,6 +129,11 @@ class QueryPool:
     """A fixed number of query worker processes; thread-safe."""
 
     def __init__(self, size: int = 2) -> None:
+        reason = sandbox.unavailable()
+        if reason is not None:
+            logging.getLogger(__name__).warning(
+                "query workers will be able to open network sockets (%s): SERVICE is refused by the query checks only", reason
+            )
         self._ctx = mp.get_context("spawn")
         self.size = size
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()  # LIFO: the warmest worker (caches) goes first
@@ -133,16 +145,15 @@ class QueryPool:
         self._idle.put(_Child(self._ctx))
 
     def run(self, job: Job, timeout: float) -> tuple[Answer, str]:
-        """Evaluate job; raises QueryTimeout, QuerySyntaxError or KGError."""
-        deadline = time.monotonic() + timeout
+        """Evaluate job within timeout seconds of evaluation; raises QueryTimeout, ServiceBusy, QuerySyntaxError or KGError."""
         try:
+            # waiting for a worker is not evaluation: the time limit starts once the query is handed over
             child = self._idle.get(timeout=timeout)
         except queue.Empty:
-            raise QueryTimeout(f"all query workers stayed busy for {timeout:g} s") from None
-        remaining = max(0.01, deadline - time.monotonic())
+            raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
         try:
             child.conn.send(job)
-            if not child.conn.poll(remaining):
+            if not child.conn.poll(timeout):
                 child.kill()
                 self.killed += 1
                 threading.Thread(target=self._replace, daemon=True).start()

@@ -9,13 +9,29 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kg import allocator as _allocator
+from kg.admission import Admission
 from kg.backend import Backend, make_backend
 from kg.config import Settings
 from kg.describe import Reader
 
 from .protocol import SparqlProtocol
 from .titles import iri_link
-from .util import ResultCache, iri_to_path, static_integrity
+from .util import ResultCache, iri_to_path, link_target, public, static_integrity
+
+# Every page: scripts, styles, images and fetches only from this site (no inline script: every script is a static
+# file, so a javascript: URL or injected markup cannot run), never framed, never sniffed, referrers kept on the site.
+# Styles may be inline (the query editor sets them); images may come from https (map tiles).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 def create_app(settings: Settings | None = None, store: Backend | None = None) -> Flask:
@@ -31,6 +47,8 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         "base": base,
         "reader": Reader(backend, base, settings.incident_cache_rows),
         "cache": ResultCache(settings.cache_bytes),
+        # the query workers shared out by client; Retry-After: half the time limit (when running queries end at the latest)
+        "admission": Admission(settings.pool_size, settings.client_queries, settings.queue_timeout, settings.query_timeout / 2),
     }
 
     from .linked_data import bp as ld_bp
@@ -48,13 +66,21 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     def helpers() -> dict[str, Any]:
         return {
             "local": lambda iri: iri_to_path(iri, base),
+            "link": lambda iri: link_target(iri, base),
             "base_iri": base.base,
+            "public": public,
             "script": _script_tag,
             "stylesheet": _stylesheet_tag,
             "sri": static_integrity,
             "iri_link": iri_link,
             "map_tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},
         }
+
+    @app.after_request
+    def security_headers(resp: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            resp.headers.setdefault(name, value)
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
@@ -79,7 +105,10 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     @app.get("/healthz")
     def health() -> Response:
         backend: Backend = app.extensions["psk"]["backend"]
-        return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator})
+        queries = app.extensions["psk"]["admission"].stats()
+        return jsonify(
+            {"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator, "queries": queries}
+        )
 
     return app
 

@@ -18,15 +18,24 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
-from werkzeug.wsgi import get_current_url
+from pyoxigraph import NamedNode
 
 from kg import formats
-from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.errors import (
+    BadAccept,
+    KGError,
+    NotAcceptable,
+    QueryRejected,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServiceBusy,
+    TooManyRequests,
+)
 from kg.sparql import Limits, QueryInfo, analyze
 
 from .negotiation import choose
 from .query_errors import explain_syntax_error, explain_timeout
-from .util import Cached, ResultCache
+from .util import Cached, ResultCache, public_base
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -45,6 +54,7 @@ GRAPH_OFFER = _offer(formats.GRAPH_FORMATS)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, X-SPARQL-Truncated, X-SPARQL-Rows",
+    "X-Content-Type-Options": "nosniff",
 }
 CORS_PREFLIGHT = CORS | {
     "Access-Control-Allow-Methods": "GET, POST, HEAD, OPTIONS",
@@ -71,6 +81,10 @@ def protocol_error(exc: KGError, query: str = "", limits: Limits | None = None) 
         return ProtocolError(400, f"Bad Request: malformed query: {explain_syntax_error(query, str(exc))}")
     if isinstance(exc, QueryRejected):
         return ProtocolError(status, ("Payload Too Large: " if status == 413 else "Bad Request: ") + str(exc))
+    if isinstance(exc, TooManyRequests):
+        return ProtocolError(429, f"Too Many Requests: {exc}", {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, ServiceBusy):
+        return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, QueryTimeout):
         # Retry-After only helps when every worker was busy; a query stopped at the limit would only stop again.
         retry = {"Retry-After": "5"} if "busy" in str(exc) else {}
@@ -95,8 +109,16 @@ def _negotiate(accept: str | None, graph: bool) -> str:
     return choose(accept, offer)
 
 
+# Clients name one format parameter for every query form (SPARQLWrapper sends format=xml, format=n3 or format=json
+# with a CONSTRUCT too): for a graph, those names mean the graph formats of the same family.
+GRAPH_FORMAT_NAMES = {"xml": "rdfxml", "n3": "turtle", "json": "jsonld"}
+
+
 def choose_format(form: str, requested: str | None, accept: str | None) -> str:
-    """The serialization for this query form: ?format= first, then the Accept header; 'html' for the result page."""
+    """The serialization for this query form: ?format= first, then the Accept header; 'html' for the result page.
+
+    A format= that names a format of the other kind (a results format for a CONSTRUCT) is mapped to its graph
+    counterpart (xml: RDF/XML, n3: Turtle, json: JSON-LD); any other mismatch is 406."""
     graph = form in ("CONSTRUCT", "DESCRIBE")
     kind = "graph" if graph else "results"
     if requested:
@@ -105,6 +127,8 @@ def choose_format(form: str, requested: str | None, accept: str | None) -> str:
         fmt = formats.lookup(requested) or formats.by_media(requested)
         if fmt is not None and fmt.kind == kind:
             return fmt.name
+        if graph and requested.lower() in GRAPH_FORMAT_NAMES:
+            return GRAPH_FORMAT_NAMES[requested.lower()]
         names = ", ".join(f.name for f in (formats.GRAPH_FORMATS if graph else formats.RESULT_FORMATS))
         raise ProtocolError(
             406, f"Not Acceptable: format={requested!r} is not available for {form} results (use one of {names}, html)"
@@ -132,8 +156,15 @@ def run_query(
     named_graphs: list[str],
     base_iri: str,
     info: QueryInfo | None = None,
+    client: str = "",
 ) -> Cached:
     """Check, evaluate (cached on dataset version) and serialize a user query. Raises KGError subclasses."""
+    for name, graphs in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for graph in graphs:
+            try:
+                NamedNode(graph)
+            except ValueError as exc:
+                raise QueryRejected(f"{name} {graph[:200]!r} is not an absolute IRI ({exc})") from None
     backend = ctx["backend"]
     version = backend.version()
     key = ResultCache.key(version, query, fmt, tuple(default_graphs), tuple(named_graphs), limits.max_rows, base_iri)
@@ -143,16 +174,24 @@ def run_query(
         return hit
     if info is None:
         info = analyze(query, limits)  # memoized: free when the caller already checked this query
-    answer, used = backend.run_query(
-        query,
-        fmt,
-        max_rows=limits.max_rows,
-        timeout=limits.timeout,
-        default_graph=default_graphs or None,
-        named_graphs=named_graphs or None,
-        base_iri=base_iri,
-        info=info,
-    )
+
+    def evaluate() -> tuple[Any, str]:
+        return backend.run_query(  # type: ignore[no-any-return]
+            query,
+            fmt,
+            max_rows=limits.max_rows,
+            timeout=limits.timeout,
+            default_graph=default_graphs or None,
+            named_graphs=named_graphs or None,
+            base_iri=base_iri,
+            info=info,
+        )
+
+    if info.lookup is not None and not default_graphs and not named_graphs:
+        answer, used = evaluate()  # a bounded lookup: evaluated in the web worker, takes no query worker
+    else:
+        with ctx["admission"].enter(client):
+            answer, used = evaluate()
     headers = {"X-SPARQL-Rows": str(answer.rows)}
     if answer.truncated:
         headers["X-SPARQL-Truncated"] = f"results cut at {limits.max_rows} rows; add LIMIT/OFFSET to page through them"
@@ -221,29 +260,9 @@ def parse_form(data: bytes) -> dict[str, list[str]]:
     return out
 
 
-@lru_cache(maxsize=64)
-def _endpoint_url(scheme: str, host: str, server: str, port: str, script: str) -> str:
-    environ = {
-        "wsgi.url_scheme": scheme,
-        "SERVER_NAME": server,
-        "SERVER_PORT": port,
-        "SCRIPT_NAME": script,
-        "PATH_INFO": "/sparql",
-    }
-    if host:
-        environ["HTTP_HOST"] = host
-    return get_current_url(environ, strip_querystring=True)
-
-
-def endpoint_url(environ: dict[str, Any]) -> str:
-    """The endpoint's own URL as the client addressed it (the base IRI of relative IRIs in queries)."""
-    return _endpoint_url(
-        environ.get("wsgi.url_scheme", "http"),
-        environ.get("HTTP_HOST", ""),
-        environ.get("SERVER_NAME", ""),
-        environ.get("SERVER_PORT", ""),
-        environ.get("SCRIPT_NAME", ""),
-    )
+def endpoint_url(environ: dict[str, Any], public_url: str | None = None) -> str:
+    """The endpoint's own URL (the base IRI of relative IRIs in queries): the public URL, or the listening address."""
+    return public_base(environ, public_url) + "/sparql"
 
 
 def _single(values: dict[str, list[str]], name: str) -> str | None:
@@ -317,6 +336,7 @@ class SparqlProtocol:
         self.config = flask_app.config
         self.ctx: dict[str, Any] = flask_app.extensions["psk"]
         self.limits = self.ctx["settings"].limits
+        self.public_url = self.ctx["settings"].public_url
         self.max_body = int(self.config["MAX_CONTENT_LENGTH"])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -361,9 +381,12 @@ class SparqlProtocol:
 
     def _evaluate(self, environ: dict[str, Any], params: Params, fmt: str, limits: Limits, info: QueryInfo) -> Cached:
         assert params.query is not None
-        base_iri = endpoint_url(environ)  # relative IRIs resolve against the endpoint
+        base_iri = endpoint_url(environ, self.public_url)  # relative IRIs resolve against the endpoint
         try:
-            return run_query(self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info)
+            client = environ.get("REMOTE_ADDR", "")
+            return run_query(
+                self.ctx, limits, params.query, fmt, params.default_graphs, params.named_graphs, base_iri, info, client
+            )
         except KGError as exc:
             if exc.status >= 500:
                 self.flask_app.logger.warning("query failed: %s", exc)

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from kg.errors import KGError
 from kg.namespaces import PSK, XSD
 
-from .util import HERE, iri_to_path, psk
+from .util import HERE, iri_to_path, psk, public
 
 bp = Blueprint("recipes", __name__)
 
@@ -225,9 +225,9 @@ def recipe_page(slug: str) -> Response:
     if ran and not errors:
         result, error = run_for_page(bound)
         try:
-            link = url_for("sparql.query_page", q=save_query(bound), _external=True)
+            link = public(url_for("sparql.query_page", q=save_query(bound)))
         except OSError:  # no writable folder for short links: cite the query by its full URL
-            link = url_for("sparql.query_page", query=bound, _external=True)
+            link = public(url_for("sparql.query_page", query=bound))
     ctx = psk()
     html = render_template(
         "recipe.html",
@@ -243,7 +243,7 @@ def recipe_page(slug: str) -> Response:
         link=link,
         version=ctx["backend"].version(),
         today=datetime.date.today().isoformat(),
-        endpoint=url_for("sparql.sparql", _external=True),
+        endpoint=public(url_for("sparql.sparql")),
         psk_ns=PSK,
         page_of=lambda iri: iri_to_path(iri, ctx["base"]),
     )

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 
 from kg import formats, queries
 from kg.dumps import dump_file_name
-from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.errors import KGError, QueryRejected, QuerySyntaxError, QueryTimeout, ServiceBusy, TooManyRequests
 from kg.namespaces import PREFIXES
 from kg.sparql import analyze
 
@@ -22,7 +23,7 @@ from .labels import MAX_IRIS, curie, describe_iris
 from .negotiation import BadAccept, NotAcceptable, choose
 from .protocol import CORS, run_query
 from .query_errors import explain_syntax_error, explain_timeout
-from .util import Cached, examples, psk
+from .util import Cached, examples, psk, public
 
 bp = Blueprint("sparql", __name__)
 
@@ -54,7 +55,7 @@ def service_description() -> Response:
     """SPARQL 1.1 Service Description, with the VoID description of the dataset."""
     ctx = psk()
     base = ctx["base"]
-    endpoint = request.base_url
+    endpoint = public("/sparql")
     lines = [
         "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .",
         "@prefix void: <http://rdfs.org/ns/void#> .",
@@ -64,8 +65,8 @@ def service_description() -> Response:
         "  sd:supportedLanguage sd:SPARQL11Query ;",
         "  " + " ;\n  ".join(f"sd:resultFormat <http://www.w3.org/ns/formats/{f}>" for f in SD_FORMATS) + " ;",
         "  sd:defaultDataset [ a sd:Dataset ;",
-        '    sd:defaultGraph [ a sd:Graph ; dcterms:description "Facts, reified statements with evidence, claim metadata, ontology and vocabularies."@en ] ;',
-        '    sd:namedGraph [ a sd:NamedGraph ; dcterms:description "One graph per claim, holding the triples the claim asserts."@en ] ] .',
+        '    dcterms:description "Named graphs: one per claim, holding the triples the claim asserts (listed in the VoID description)."@en ;',
+        '    sd:defaultGraph [ a sd:Graph ; dcterms:description "Facts, reified statements with evidence, claim metadata, ontology and vocabularies."@en ] ] .',
     ]
     data = "\n".join(lines) + "\n"
     void = ctx["reader"].void()
@@ -78,7 +79,7 @@ def service_description() -> Response:
             ox.Quad(
                 ox.NamedNode(base.dataset),
                 ox.NamedNode("http://rdfs.org/ns/void#dataDump"),
-                ox.NamedNode(url_for("ld.dump_file", name=dump_file_name(fmt), _external=True)),
+                ox.NamedNode(public(url_for("ld.dump_file", name=dump_file_name(fmt)))),
             )
         )
     try:
@@ -123,8 +124,33 @@ FORMATS_GRAPH = [
 SAVED_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-def run_for_page(query: str) -> tuple[dict[str, Any] | None, str | None]:
-    """Run a query for an HTML page: (result, None) or (None, an error message in the researcher's terms)."""
+@dataclass(frozen=True)
+class PageError:
+    """Why a query shown on a page did not run: a message in the researcher's terms and the status of its kind (the
+    same status /sparql answers: 400 refused or malformed, 413 too large, 429 over the client's share, 503 time limit
+    or busy)."""
+
+    message: str
+    status: int
+    retry_after: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of(cls, exc: KGError, query: str, timeout: float) -> PageError:
+        retry = getattr(exc, "retry_after", None)
+        if isinstance(exc, QuerySyntaxError):
+            return cls(f"malformed query: {explain_syntax_error(query, str(exc))}", exc.status)
+        if isinstance(exc, QueryTimeout):
+            return cls(explain_timeout(str(exc), timeout), exc.status, retry)
+        if isinstance(exc, (QueryRejected, ServiceBusy, TooManyRequests)):
+            return cls(str(exc), exc.status, retry)
+        return cls(f"the query could not be evaluated: {str(exc)[:300]}", exc.status)
+
+
+def run_for_page(query: str) -> tuple[dict[str, Any] | None, PageError | None]:
+    """Run a query for an HTML page: (result, None) or (None, why not, in the researcher's terms)."""
     ctx = psk()
     limits = ctx["settings"].limits
     try:
@@ -137,17 +163,12 @@ def run_for_page(query: str) -> tuple[dict[str, Any] | None, str | None]:
             fmt,
             request.values.getlist("default-graph-uri"),
             request.values.getlist("named-graph-uri"),
-            url_for("sparql.sparql", _external=True),  # relative IRIs resolve against the endpoint
+            public("/sparql"),  # relative IRIs resolve against the endpoint
             info,
+            request.remote_addr or "",
         )
-    except QuerySyntaxError as exc:
-        return None, f"malformed query: {explain_syntax_error(query, str(exc))}"
-    except QueryTimeout as exc:
-        return None, explain_timeout(str(exc), limits.timeout)
-    except QueryRejected as exc:
-        return None, str(exc)
     except KGError as exc:
-        return None, f"the query could not be evaluated: {str(exc)[:300]}"
+        return None, PageError.of(exc, query, limits.timeout)
     result: dict[str, Any]
     if fmt == "json":
         data = json.loads(item.body)
@@ -168,8 +189,9 @@ def run_for_page(query: str) -> tuple[dict[str, Any] | None, str | None]:
 def query_page_response(query: str | None, status: int = 200) -> Response:
     ctx = psk()
     result, error = run_for_page(query) if query else (None, None)
+    retry_after: int | None = None
     if error is not None:
-        status = 400
+        status, retry_after = error.status, error.retry_after
     html = render_template(
         "query.html",
         query=query or examples()[0].query,
@@ -182,10 +204,15 @@ def query_page_response(query: str | None, status: int = 200) -> Response:
         timeout=ctx["settings"].query_timeout,
         base=ctx["base"],
         formats=FORMATS_GRAPH if result and result.get("form") in ("CONSTRUCT", "DESCRIBE") else FORMATS_SELECT,
-        endpoint=url_for("sparql.sparql", _external=True),
+        endpoint=public(url_for("sparql.sparql")),
         version=ctx["backend"].version(),
     )
-    return Response(html, status=status, mimetype="text/html")
+    resp = Response(html, status=status, mimetype="text/html")
+    if request.path == "/sparql":
+        resp.headers["Vary"] = "Accept"  # /sparql answers HTML or results by Accept
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 @bp.route("/query", methods=["GET", "POST"])
@@ -248,7 +275,7 @@ def query_link() -> Response:
             503,
             description=f"short links are unavailable here: cannot write to {saved_dir()} ({exc.strerror}); set PSK_SAVED_QUERIES",
         )
-    return jsonify({"id": ident, "url": url_for("sparql.query_page", q=ident, _external=True)})
+    return jsonify({"id": ident, "url": public(url_for("sparql.query_page", q=ident))})
 
 
 # -- JSON for the editor ----------------------------------------------------------------------------------

@@ -75,6 +75,44 @@ def iri_to_path(iri: str, base: Base) -> str | None:
     return None
 
 
+_LINKABLE = re.compile(r"https?://", re.IGNORECASE)
+
+
+def public_base(environ: dict[str, Any], public_url: str | None) -> str:
+    """The service's absolute address for URLs in descriptions: the configured public URL, else the address the
+    server listens on. Never the Host header, which is the client's to choose."""
+    if public_url:
+        return public_url.rstrip("/")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("SERVER_NAME") or "localhost"
+    port = str(environ.get("SERVER_PORT") or "")
+    if ":" in host:
+        host = f"[{host}]"
+    default = (scheme, port) in (("http", "80"), ("https", "443"))
+    script = str(environ.get("SCRIPT_NAME", "")).rstrip("/")
+    return f"{scheme}://{host}" + ("" if default or not port else f":{port}") + script
+
+
+def public(path: str) -> str:
+    """An absolute URL for a path of this service (see public_base)."""
+    from flask import request
+
+    public_url: str | None = psk()["settings"].public_url
+    environ: dict[str, Any] = request.environ
+    return public_base(environ, public_url) + path
+
+
+def link_target(iri: str, base: Base) -> str | None:
+    """Where a link to an IRI in a result may point: its page on this site, or the IRI itself if it is http(s).
+
+    Anything else (javascript:, data:, vbscript:, urn:, relative text) is shown as text, never as a link: a result
+    is data chosen by whoever wrote the query, and a shared result link must not run script when clicked."""
+    local = iri_to_path(iri, base)
+    if local is not None:
+        return local
+    return iri if _LINKABLE.match(iri) else None
+
+
 def path_to_iri(rest: str, base: Base) -> str:
     """IRI for a local resource path like 'id/province/balochistan' (vocabularies use the canonical base)."""
     if rest.startswith("vocab/"):

@@ -20,6 +20,7 @@ from flask import Flask
 from kg.config import ENV_NAMES, Settings
 
 from . import create_app
+from .rsgi import RSGIAdapter
 
 SERVERS = ("granian", "gunicorn")
 
@@ -27,6 +28,21 @@ SERVERS = ("granian", "gunicorn")
 def app_from_env() -> Flask:
     """The app factory a worker process calls (the settings come through the environment)."""
     return create_app(Settings.from_env())
+
+
+def rsgi_app_from_env() -> RSGIAdapter:
+    """The app factory a Granian worker calls: the app behind the RSGI adapter (bodies read on the event loop)."""
+    settings = Settings.from_env()
+    app = create_app(settings)
+    return RSGIAdapter(
+        app,
+        # request threads: one per query worker, one per query that may wait for a worker, and two more, so
+        # pages, lookups and /healthz answer while every query worker is busy and queries queue
+        threads=2 * settings.pool_size + 2,
+        max_body=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+        max_header_bytes=settings.max_header_bytes,
+    )
 
 
 def _export(settings: Settings) -> None:
@@ -57,27 +73,33 @@ def run(
         return
     _export(settings)
     if server == "granian":
-        _run_granian(host, port, workers, threads, access_log)
+        _run_granian(settings, host, port, workers, threads, access_log)
     elif server == "gunicorn":
         _run_gunicorn(settings, host, port, workers, threads, access_log)
     else:
         raise ValueError(f"unknown server {server!r}: use one of {', '.join(SERVERS)}")
 
 
-def _run_granian(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+def _run_granian(settings: Settings, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
 
     Granian(
-        "server.wsgi:app_from_env",
+        "server.wsgi:rsgi_app_from_env",
         factory=True,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         address=host,
         port=port,
         workers=workers,
-        blocking_threads=threads,
         backlog=2048,
         http=HTTPModes.http1,
+        # headers are read on the event loop: a deadline for all of them, and a buffer that holds no more than the
+        # header limit (a larger header block is refused by Granian before the app sees it)
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.header_timeout * 1000),
+            max_buffer_size=max(8192, settings.max_header_bytes),
+        ),
         websockets=False,
         respawn_failed_workers=True,
         log_access=access_log,

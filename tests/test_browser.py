@@ -215,7 +215,7 @@ def test_errors_in_the_researchers_terms(tab: Page) -> None:
     assert "did you mean ORDER?" in alert.inner_text()
     editor_set(page, "SELECT * WHERE { ?s dbo:name ?o }")
     page.click("#run-query")
-    page.wait_for_function("document.getElementById('query-error').textContent.includes('dbo:')")
+    page.locator("#query-error", has_text="dbo:").wait_for()  # a locator: the page's CSP forbids evaluating strings
     message = page.inner_text("#query-error")
     assert "predeclared prefixes: " in message and all(f" {p}:," in message for p in ("psk", "rdfs", "schema"))
 

@@ -72,6 +72,8 @@ def execute(
         kwargs["base_iri"] = base_iri
     if default_graph:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+    elif named_graphs:
+        kwargs["default_graph"] = []  # SPARQL 1.1 Protocol: named graphs without a default graph leave it empty
     if named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     if substitutions:

@@ -66,7 +66,8 @@ class Lookup:
 _BODY = re.compile(
     rf"""(?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
     \{{{_WS}(?P<s>{_VAR}|{_CONST}){_WS}(?P<p>{_VAR}|{_CONST}|a{_END}){_WS}(?P<o>{_VAR}|{_CONST}|{_LITERAL}){_WS}(?P<dot>\.)?{_WS}\}}
-    {_WS}(?:(?:LIMIT{_WS}(?P<limit>[0-9]+)|OFFSET{_WS}(?P<offset>[0-9]+)){_WS})*""",
+    {_WS}(?:LIMIT{_WS}(?P<limit>[0-9]+){_END}{_WS}(?:OFFSET{_WS}(?P<offset>[0-9]+){_END}{_WS})?
+         |OFFSET{_WS}(?P<offset2>[0-9]+){_END}{_WS}(?:LIMIT{_WS}(?P<limit2>[0-9]+){_END}{_WS})?)?""",
     re.IGNORECASE | re.VERBOSE,
 )
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
@@ -104,7 +105,7 @@ def _term(text: str, prefixes: dict[str, str]) -> str | ox.NamedNode | ox.Litera
         value = m[1] if m[1] is not None else m[2]
         try:
             if m[3]:
-                return ox.Literal(value, language=m[3])
+                return ox.Literal(value, language=m[3].lower())  # the engine compares language tags lower-cased
             if m[4]:
                 return ox.Literal(value, datatype=_iri(m[4], prefixes))
         except ValueError:
@@ -129,8 +130,10 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     if m is None:
         return None
     s, p, o = m["s"], m["p"], m["o"]
-    # a prefixed name never ends with '.': "ex:o." is ex:o and the triple's terminator
-    dots = len(o) - len(o.rstrip(".")) if o[0] not in "\"'<" else 0
+    # a prefixed name never ends with '.': "ex:o." is ex:o and the triple's terminator, and so is the '.' after a
+    # literal's prefixed datatype ("x"^^xsd:string.)
+    pname_datatype = o[0] in "\"'" and "^^" in o and not o.rsplit("^^", 1)[1].startswith("<")
+    dots = len(o) - len(o.rstrip(".")) if o[0] not in "\"'<" or pname_datatype else 0
     if s.endswith(".") or p.endswith(".") or dots + (1 if m["dot"] else 0) > 1:
         return None
     o = o[: len(o) - dots]
@@ -147,7 +150,8 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     names = [t for t in pattern if isinstance(t, str)]
     if len(set(names)) != len(names):
         return None  # ?x ?p ?x is a filter over a scan: not bounded per row
-    offset = int(m["offset"]) if m["offset"] is not None else 0
+    offset_text, limit_text = m["offset"] or m["offset2"], m["limit"] or m["limit2"]
+    offset = int(offset_text) if offset_text is not None else 0
     if offset > limits.max_rows:
         return None
     variables: tuple[str, ...]
@@ -156,10 +160,10 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     elif m["proj"] == "*":
         form, variables = "SELECT", tuple(names)
     else:
-        form, variables = "SELECT", tuple(v[1:] for v in m["proj"].split())
+        form, variables = "SELECT", tuple(re.findall(r"[?$]([A-Za-z0-9_]+)", m["proj"]))
         if len(set(variables)) != len(variables):
             return None
-    limit = int(m["limit"]) if m["limit"] is not None else None
+    limit = int(limit_text) if limit_text is not None else None
     return QueryInfo(form, 1, Lookup(form, variables, pattern, limit, offset))
 
 

@@ -9,33 +9,50 @@ from ..namespaces import PREFIXES
 
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
-_WS = r"(?:\s|\#[^\n]*(?:\n|\Z))*"
+# The SPARQL 1.1 terminals (SPARQL 1.1 Query Language, section 19.8), exactly: whitespace is only #x20 #x9 #xD #xA,
+# a comment ends at CR or LF, IRIREF excludes <>"{}|^`\ and #x00-#x20. \u escapes (UCHAR) are read in strings and
+# IRIs, as the engine reads them; anywhere else a backslash is not SPARQL (outside PN_LOCAL_ESC).
+WS_CHARS = r"\x20\t\r\n"
+PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+PN_CHARS_U = PN_CHARS_BASE + "_"
+PN_CHARS = PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+ECHAR = r"\\[tbnrf\\\"']"
+PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+VARNAME = f"[{PN_CHARS_U}0-9][{PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
+PN_PREFIX = f"[{PN_CHARS_BASE}](?:[{PN_CHARS}.]*[{PN_CHARS}])?"
+PN_LOCAL = f"(?:[{PN_CHARS_U}:0-9]|{PLX})(?:(?:[{PN_CHARS}.:]|{PLX})*(?:[{PN_CHARS}:]|{PLX}))?"
+IRIREF = f'<(?:[^<>"{{}}|^`\\\\\x00-\x20]|{UCHAR})*>'
+COMMENT = r"\#[^\r\n]*(?![^\r\n])"  # to the end of the line: a pattern may not end it early and read the rest as code
+
+# The bounded-lookup recognizer's narrower terminals (ASCII names, no escapes): whatever they match, the
+# engine reads the same way; anything else takes the general path.
+_WS = rf"(?:[{WS_CHARS}]|{COMMENT})*"
 _IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
 _PN_PREFIX = r"(?:[A-Za-z](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?"
 _PN_LOCAL = r"(?:(?:[A-Za-z0-9_:]|%[0-9A-Fa-f]{2})(?:[A-Za-z0-9_\-.:]|%[0-9A-Fa-f]{2})*)?"
-_PNAME = _PN_PREFIX + ":" + _PN_LOCAL
-_VAR = r"[?$][A-Za-z0-9_]+"
+# after a name the next character must not continue it (the engine reads names greedily; the regex must not split one)
+_NAME_END = r"(?![A-Za-z0-9_\-:%\u00B7-\U0010FFFF\\])"
+_PNAME = _PN_PREFIX + ":" + _PN_LOCAL + _NAME_END
+_VAR = r"[?$][A-Za-z0-9_]+" + _NAME_END
 _CONST = f"(?:{_IRIREF}|{_PNAME})"
 _END = r"(?![A-Za-z0-9_:])"
 _LITERAL = (
-    r"(?:\"[^\"\\\n\r]*\"|'[^'\\\n\r]*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^" + _CONST + ")?"
-    rf"|[+-]?[0-9]+(?:\.[0-9]+)?{_END}|true{_END}|false{_END}"
+    r"(?:\"[^\"\\\n\r]*\"|'[^'\\\n\r]*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9\-])|\^\^" + _CONST + ")?"
+    rf"|[+-]?[0-9]+(?:\.[0-9]+)?(?![A-Za-z0-9_:]|\.[0-9])|true{_END}|false{_END}"
 )
-# in a prologue every comment ends with a newline (a query form follows), so a prologue cannot end inside one
-_WS_NL = r"(?:\s|\#[^\n]*\n)*"
+# in a prologue every comment ends with a line break (a query form follows), so a prologue cannot end inside one
+_WS_NL = rf"(?:[{WS_CHARS}]|\#[^\r\n]*[\r\n])*"
 _PROLOGUE = re.compile(
     rf"{_WS_NL}(?:(?:PREFIX{_WS_NL}{_PN_PREFIX}:{_WS_NL}{_IRIREF}|BASE{_WS_NL}{_IRIREF}){_WS_NL})*", re.IGNORECASE
 )
-_BODY = re.compile(
-    rf"""(?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
-    \{{{_WS}(?P<s>{_VAR}|{_CONST}){_WS}(?P<p>{_VAR}|{_CONST}|a{_END}){_WS}(?P<o>{_VAR}|{_CONST}|{_LITERAL}){_WS}(?P<dot>\.)?{_WS}\}}
-    {_WS}(?:(?:LIMIT{_WS}(?P<limit>[0-9]+)|OFFSET{_WS}(?P<offset>[0-9]+)){_WS})*""",
-    re.IGNORECASE | re.VERBOSE,
+_PROLOGUE_TOKEN = re.compile(
+    rf"(?P<iri>{_IRIREF})|\#[^\r\n]*|(?P<kw>PREFIX|BASE)|(?P<ns>{_PN_PREFIX}):|[{WS_CHARS}]+", re.IGNORECASE
 )
-_PROLOGUE_TOKEN = re.compile(rf"(?P<iri>{_IRIREF})|\#[^\n]*|(?P<kw>PREFIX|BASE)|(?P<ns>{_PN_PREFIX}):|\s+", re.IGNORECASE)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
-_LITERAL_PARTS = re.compile(r"(?:\"([^\"]*)\"|'([^']*)')(?:@(.+)|\^\^(.+))?", re.DOTALL)
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 @lru_cache(maxsize=256)  # clients send the same prologue again and again
