@@ -120,12 +120,20 @@ class LocalBackend:
         return execute(self._store(), query, max_rows=max_rows, substitutions=bindings)
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
-        """The gzip dump of the current version, written beside it on first request, streamed from disk."""
+        """The gzip dump of the current version, written beside it on first request, streamed from disk.
+
+        The file is written (or DumpUnavailable raised) before this returns, so a failure is an error status,
+        never a 200 with an empty body."""
         dumps_dir = Path(str(self.store.version_dir(self.version())) + ".dumps")
         path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 16):
-                yield chunk
+        fh = open(path, "rb")
+
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                while chunk := fh.read(1 << 16):
+                    yield chunk
+
+        return chunks()
 
     def close(self) -> None:
         if self._pool is not None:

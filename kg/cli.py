@@ -13,9 +13,9 @@ import pyoxigraph as ox
 from . import formats
 from .allocator import CHOICES
 from .config import Settings
-from .errors import KGError
+from .errors import KGError, StoreMissing
 from .namespaces import PREFIXES
-from .store import LocalStore, StoreMissing
+from .store import LocalStore
 
 
 def settings_of(ctx: click.Context) -> Settings:

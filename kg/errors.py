@@ -57,6 +57,12 @@ class StoreMissing(KGError):
     status = 503
 
 
+class DumpUnavailable(KGError):
+    """A dump cannot be written now (e.g. the disk is full); nothing of it is left on disk."""
+
+    status = 503
+
+
 class QueryRejected(KGError):
     """The query is refused before evaluation (status 400, or 413 for size)."""
 

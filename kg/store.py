@@ -32,15 +32,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import KGError
+from .errors import KGError, StoreMissing
 
 PARTIAL = ".partial"  # suffix of a version being written (a leftover one is a crashed write)
 META = ".json"  # beside a published version: when it was made, what it follows, what it replaces
 REPLACED = ".replaced"  # marker beside a version that a compacted copy of it replaced
-
-
-class StoreMissing(KGError):
-    pass
 
 
 @dataclass

@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         if _wants_html():
             return render_template("error.html", status=status, title=exc.name, message=message), status
         resp = Response(f"{status} {exc.name}: {message}\n", status=status, mimetype="text/plain")
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            resp.headers["Retry-After"] = str(retry_after)
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status

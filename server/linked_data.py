@@ -12,11 +12,13 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import formats
 from kg.describe import IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
 from kg.dumps import DUMP_NAME, dump_file_name, dump_format
+from kg.errors import DumpUnavailable
 from kg.namespaces import CANONICAL_BASE, ONTOLOGY_IRI, PREFIXES, PSK
 from kg.ontology import ONTOLOGY_FILES
 from kg.sparql import serialize_triples
@@ -233,7 +235,12 @@ def dump_file(name: str) -> Response:
     if fmt is None:
         abort(404, description=f"no dump named {name}")
     backend = psk()["backend"]
-    resp = Response(stream_with_context(backend.dump_stream(ext)), mimetype="application/gzip")
+    try:
+        chunks = backend.dump_stream(ext)
+    except DumpUnavailable as exc:
+        unavailable = ServiceUnavailable(description=str(exc), retry_after=300)
+        raise unavailable from None
+    resp = Response(stream_with_context(chunks), mimetype="application/gzip")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     resp.headers["X-Content-Media-Type"] = fmt.media_type
     resp.headers["ETag"] = f'"{backend.version()}-{ext}"'
