@@ -3,10 +3,16 @@
 Both backends answer the same calls: user queries (time-limited, row-capped, serialized bytes),
 structured SELECT/CONSTRUCT for pages with IRIs bound as parameters, dumps, and a dataset version
 used as the cache key.
+
+`with backend.pinned():` makes every call in it (in this thread or task) use one version, the one current
+when it was entered: the server pins one per request, so a page's queries, its cache keys and its ETag all
+come from the same version even when a load publishes another one meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +53,8 @@ class Backend(Protocol):
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]: ...
 
+    def pinned(self) -> contextlib.AbstractContextManager[str]: ...
+
     def close(self) -> None: ...
 
 
@@ -63,8 +71,29 @@ class LocalBackend:
         self._opened: tuple[str, ox.Store] | None = None
         self._checked = 0.0
         self._version = ""
+        self._pin: contextvars.ContextVar[tuple[str, ox.Store] | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[str]:
+        """Use the current version (and one open store of it) for everything inside; yields its name."""
+        pin = self._pin.get()
+        if pin is not None:  # already pinned by an outer caller
+            yield pin[0]
+            return
+        pin = self._current()
+        token = self._pin.set(pin)
+        try:
+            yield pin[0]
+        finally:
+            self._pin.reset(token)
 
     def version(self) -> str:
+        pin = self._pin.get()
+        if pin is not None:
+            return pin[0]
+        return self._latest()
+
+    def _latest(self) -> str:
         # readlink is a cheap syscall; check at most every 50 ms under load.
         now = time.monotonic()
         if now - self._checked > 0.05 or not self._version:
@@ -73,14 +102,18 @@ class LocalBackend:
         return self._version
 
     def _store(self) -> ox.Store:
-        version = self.version()
+        pin = self._pin.get()
+        return pin[1] if pin is not None else self._current()[1]
+
+    def _current(self) -> tuple[str, ox.Store]:
+        version = self._latest()
         opened = self._opened
         if opened is None or opened[0] != version:
             with self._lock:
                 if self._opened is None or self._opened[0] != version:
                     self._opened = (version, ox.Store.read_only(str(self.store.version_dir(version))))
                 opened = self._opened
-        return opened[1]
+        return opened
 
     @property
     def pool(self) -> QueryPool:
@@ -102,18 +135,19 @@ class LocalBackend:
         base_iri: str | None = None,
         info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
-        if info is not None and info.lookup is not None and not default_graph and not named_graphs:
-            # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
-            return answer_lookup(self._store(), info.lookup, fmt, max_rows)
-        job = Job(
-            str(self.store.version_dir(self.version())),
-            query,
-            fmt,
-            max_rows,
-            default_graph=default_graph,
-            named_graphs=named_graphs,
-            base_iri=base_iri,
-        )
+        with self.pinned() as version:
+            if info is not None and info.lookup is not None and not default_graph and not named_graphs:
+                # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
+                return answer_lookup(self._store(), info.lookup, fmt, max_rows)
+            job = Job(
+                str(self.store.version_dir(version)),
+                query,
+                fmt,
+                max_rows,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                base_iri=base_iri,
+            )
         return self.pool.run(job, timeout)
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
@@ -124,8 +158,9 @@ class LocalBackend:
 
         The file is written (or DumpUnavailable raised) before this returns, so a failure is an error status,
         never a 200 with an empty body."""
-        dumps_dir = Path(str(self.store.version_dir(self.version())) + ".dumps")
-        path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
+        with self.pinned() as version:
+            dumps_dir = Path(str(self.store.version_dir(version)) + ".dumps")
+            path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
         fh = open(path, "rb")
 
         def chunks() -> Iterator[bytes]:
@@ -152,8 +187,25 @@ class RemoteBackend:
         self.remote = RemoteStore.from_settings(settings, url)
         self._version = ""
         self._checked = 0.0
+        self._pin: contextvars.ContextVar[str | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[str]:
+        """One version name for everything inside (cache keys, ETags); the remote answers from what it holds."""
+        pin = self._pin.get()
+        if pin is not None:
+            yield pin
+            return
+        token = self._pin.set(self._latest())
+        try:
+            yield self._pin.get() or ""
+        finally:
+            self._pin.reset(token)
 
     def version(self) -> str:
+        return self._pin.get() or self._latest()
+
+    def _latest(self) -> str:
         now = time.monotonic()
         if now - self._checked > 5 or not self._version:
             self._version = self.remote.version()

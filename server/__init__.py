@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     app.register_blueprint(sparql_bp)
     app.register_blueprint(ld_bp)
     app.wsgi_app = SparqlProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = PinVersion(backend, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
@@ -71,6 +72,17 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         return jsonify({"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator})
 
     return app
+
+
+class PinVersion:
+    """WSGI middleware: each request is answered from one store version (its queries, cache keys and ETag)."""
+
+    def __init__(self, backend: Backend, wsgi_app: Any) -> None:
+        self.backend, self.wsgi_app = backend, wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self.backend.pinned():
+            return self.wsgi_app(environ, start_response)
 
 
 def _wants_html() -> bool:

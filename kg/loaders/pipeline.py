@@ -245,28 +245,31 @@ def load_files(
     local = LocalStore(settings.store)
     if not local.exists():
         raise KGError(f"no store at {settings.store}: run `kg build` first")
-    _v, current = local.open_read()
-    run = LoadRun(KINDS[kind], paths, base, Reconciler(base, current), skip_invalid)
-    revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
-    del current
-    report = run.report
+    with local.lock():
+        # One writer at a time, and everything decided under the lock from the version being written: whether
+        # this load revises earlier events, the reconciliation index and the VoID counts carried forward.
+        _v, current = local.open_read()
+        run = LoadRun(KINDS[kind], paths, base, Reconciler(base, current), skip_invalid)
+        revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
+        del current
+        report = run.report
 
-    def apply(store: ox.Store) -> None:
-        if revising:
-            say("removing earlier statements about the events being reloaded")
-            _remove_stale(store, run.event_ids())
-        say("checking rows and bulk-loading them into a new store version")
-        run.pipelined_load(store)
-        say(
-            f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
-        )
-        # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
-        # Revising earlier loads removes statements too: count again.
-        delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
-        refresh_void(base, store, delta)
-        say(f"publishing after {time.monotonic() - started:.1f} s")
+        def apply(store: ox.Store) -> None:
+            if revising:
+                say("removing earlier statements about the events being reloaded")
+                _remove_stale(store, run.event_ids())
+            say("checking rows and bulk-loading them into a new store version")
+            run.pipelined_load(store)
+            say(
+                f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
+            )
+            # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
+            # Revising earlier loads removes statements too: count again.
+            delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
+            refresh_void(base, store, delta)
+            say(f"publishing after {time.monotonic() - started:.1f} s")
 
-    report.version = local.write(apply, from_current=True, optimize=False)
+        report.version = local.write(apply, from_current=True, optimize=False, locked=True)
     report.published_s = time.monotonic() - started
     if compact:
         say("compacting the new version for fast reads (the loaded data is already served)")
