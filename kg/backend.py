@@ -24,6 +24,7 @@ import pyoxigraph as ox
 from . import formats
 from .config import Settings
 from .dumps import dump_format, ensure_dump
+from .errors import ServiceBusy
 from .executor import Answer, Job, QueryPool, answer_lookup
 from .sparql import QueryInfo, Result, execute
 from .store import LocalStore
@@ -67,6 +68,10 @@ class LocalBackend:
         self.store = LocalStore(path)
         self._pool: QueryPool | None = None
         self._pool_size = pool_size
+        # Queries for the pool are admitted only while a request thread stays free for bounded lookups and
+        # pages (the server runs as many request threads as query processes): never more than pool_size - 1.
+        self._slots = max(1, pool_size - 1)
+        self._admit = threading.BoundedSemaphore(self._slots)
         self._lock = threading.Lock()
         self._opened: tuple[str, ox.Store] | None = None
         self._checked = 0.0
@@ -148,7 +153,12 @@ class LocalBackend:
                 named_graphs=named_graphs,
                 base_iri=base_iri,
             )
-        return self.pool.run(job, timeout)
+        if not self._admit.acquire(blocking=False):
+            raise ServiceBusy(f"all {self._slots} query workers are busy with other queries; try again in a moment")
+        try:
+            return self.pool.run(job, timeout)
+        finally:
+            self._admit.release()
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
         return execute(self._store(), query, max_rows=max_rows, substitutions=bindings)

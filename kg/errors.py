@@ -83,6 +83,12 @@ class QueryTimeout(KGError):
     status = 503
 
 
+class ServiceBusy(KGError):
+    """Every query worker this web worker may use is busy: try again shortly (lookups and pages still answer)."""
+
+    status = 503
+
+
 class RemoteError(KGError):
     """The remote SPARQL store failed or cannot be reached."""
 

@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.wsgi import get_current_url
 
 from kg import formats
-from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyntaxError, QueryTimeout
+from kg.errors import BadAccept, KGError, NotAcceptable, QueryRejected, QuerySyntaxError, QueryTimeout, ServiceBusy
 from kg.sparql import Limits, QueryInfo, analyze
 
 from .negotiation import choose
@@ -69,6 +69,8 @@ def protocol_error(exc: KGError) -> ProtocolError:
         return ProtocolError(400, f"Bad Request: malformed query: {exc}")
     if isinstance(exc, QueryRejected):
         return ProtocolError(status, ("Payload Too Large: " if status == 413 else "Bad Request: ") + str(exc))
+    if isinstance(exc, ServiceBusy):
+        return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "1"})
     if isinstance(exc, QueryTimeout):
         return ProtocolError(503, f"Service Unavailable: {exc}", {"Retry-After": "60"})
     if status == 503:

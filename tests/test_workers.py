@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import requests
@@ -19,6 +20,7 @@ from kg.store import LocalStore
 from .helpers import Server
 
 GROUPED = "SELECT ?type (COUNT(?i) AS ?n) WHERE { ?i a psk:Incident ; psk:eventType ?type } GROUP BY ?type ORDER BY ?type"
+LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/pakistan-security-kg/id/incident/acled-syn0001> ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
@@ -119,3 +121,35 @@ def test_a_replacement_worker_outlives_the_request_thread_that_needed_it(seed_st
         assert answer.body and stat(second.pid) is not None
     finally:
         pool.close()
+
+
+def test_lookups_and_pages_answer_while_slow_queries_flood_the_server(full_store: Path) -> None:
+    """More slow queries than request threads: those beyond threads - 1 are refused at once (503, Retry-After), so
+    a request thread is always free for bounded lookups and pages."""
+    srv = Server({"PSK_STORE": str(full_store)}, "--workers", "1", "--threads", "3", "--timeout", "120")
+    pool = ThreadPoolExecutor(10)
+
+    def slow_query(i: int) -> requests.Response | None:
+        try:
+            return requests.get(srv.url + "/sparql", params={"query": RUNAWAY + f" # {i}"}, timeout=150)
+        except requests.RequestException:  # the admitted ones are cut off when the server stops
+            return None
+
+    try:
+        slow = [pool.submit(slow_query, i) for i in range(10)]
+        refused = []
+        for f in as_completed(slow, timeout=60):
+            refused.append(f.result())
+            if len(refused) == 8:  # 2 are admitted and keep running
+                break
+        assert all(
+            r is not None and r.status_code == 503 and r.headers["Retry-After"] == "1" and "busy" in r.text for r in refused
+        )
+        lookup = requests.get(srv.url + "/sparql", params={"query": LOOKUP}, timeout=60)
+        page = requests.get(srv.url + "/page/id/province/balochistan", timeout=60)
+        assert lookup.status_code == 200 and len(lookup.json()["results"]["bindings"]) > 5
+        assert page.status_code == 200 and "Balochistan" in page.text
+        assert sum(not f.done() for f in slow) == 2  # answered while the admitted slow queries still ran
+    finally:
+        srv.stop()
+        pool.shutdown()
