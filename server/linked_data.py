@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import urllib.parse
 from dataclasses import asdict
 from typing import Any
@@ -153,6 +154,18 @@ def page(rest: str) -> Response:
     return resp
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with = + - @, a tab or
+    a carriage return gets a leading apostrophe. Plain numbers (-33.5) are left as they are."""
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 INCIDENT_COLUMNS = ("incident", "label", "date", "types", "place", "place_label", "fatalities", "roles")
 
 
@@ -170,10 +183,9 @@ def incidents_export(rest: str) -> Response:
     writer = csv.writer(buf)
     writer.writerow(INCIDENT_COLUMNS)
     for it in items:
-        fatalities = "" if it.fatalities is None else it.fatalities
-        writer.writerow(
-            [it.iri, it.label, it.date, "; ".join(it.types), it.place, it.place_label, fatalities, "; ".join(it.roles)]
-        )
+        fatalities = "" if it.fatalities is None else str(it.fatalities)
+        cells = [it.iri, it.label, it.date, "; ".join(it.types), it.place, it.place_label, fatalities, "; ".join(it.roles)]
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return Response(buf.getvalue(), mimetype="text/csv")
 
 

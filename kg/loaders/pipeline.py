@@ -11,7 +11,6 @@ the file's SHA-256, so loading the same file twice changes nothing.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import tempfile
@@ -146,12 +145,11 @@ class LoadRun:
     def event_ids(self) -> set[str]:
         """Incident IRIs of the events in the files (a cheap pre-pass, used only when revising earlier loads)."""
         out: set[str] = set()
-        for path in self.paths:
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                for row in csv.DictReader(fh):
-                    raw = (row.get(self.kind.id_column) or "").strip()
-                    if raw:
-                        out.add(self.kind.incident_for(self.base, raw))
+        for path in self.paths:  # the same reader as pass 1: a file it cannot read fails here with the same error
+            for _line, row in read_rows(path, self.kind.columns, exact=self.kind.exact_header):
+                raw = (row.get(self.kind.id_column) or "").strip()
+                if raw:
+                    out.add(self.kind.incident_for(self.base, raw))
         return out
 
     def pipelined_load(self, store: ox.Store) -> None:
