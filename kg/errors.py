@@ -57,6 +57,10 @@ class StoreMissing(KGError):
     status = 503
 
 
+class StoreWriteFailed(KGError):
+    """A new store version could not be written (e.g. the disk is full); the published store is unchanged."""
+
+
 class DumpUnavailable(KGError):
     """A dump cannot be written now (e.g. the disk is full); nothing of it is left on disk."""
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import KGError, StoreMissing
+from .errors import KGError, StoreMissing, StoreWriteFailed
 
 PARTIAL = ".partial"  # suffix of a version being written (a leftover one is a crashed write)
 META = ".json"  # beside a published version: when it was made, what it follows, what it replaces
@@ -168,6 +168,10 @@ class LocalStore:
                 os.rename(partial, target)
                 _fsync_dir(self.versions)
                 self._point_to(version)
+            except OSError as exc:  # RocksDB's I/O errors (a full disk, ...) arrive as OSError
+                store = None
+                self._discard(partial)
+                raise StoreWriteFailed(f"could not write a new version of {self.path}: {exc}; the store is unchanged") from None
             except BaseException:
                 store = None
                 self._discard(partial)

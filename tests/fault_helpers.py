@@ -25,3 +25,13 @@ def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Take all but `leave` bytes of the free space on disk's file system with one file; returns its path."""
+    st = os.statvfs(disk)
+    free = st.f_bavail * st.f_frsize
+    filler = disk / "filler"
+    with open(filler, "wb") as fh:
+        os.posix_fallocate(fh.fileno(), 0, max(1, free - leave))
+    return filler

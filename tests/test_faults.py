@@ -19,7 +19,7 @@ import pytest
 from kg.store import LocalStore
 
 from .conftest import FIXTURES
-from .fault_helpers import small_tmpfs
+from .fault_helpers import fill, small_tmpfs
 from .helpers import ROOT
 
 ACLED = FIXTURES / "acled_small.csv"
@@ -148,6 +148,24 @@ def test_a_load_on_a_full_disk_fails_cleanly(seed_store: Path, tmp_path: Path) -
         assert not leftovers(store) and LocalStore(store).previous() == before[0]
 
 
+@pytest.mark.parametrize("args", [("compact",), ("build", "--no-validate"), ("load", "acled", str(ACLED))])
+def test_a_write_on_a_full_disk_fails_cleanly_and_succeeds_once_there_is_room(
+    store: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    with small_tmpfs(tmp_path / "disk", "16m") as disk:
+        moved = copy_store(store, disk / "store")
+        before = snapshot(moved)
+        filler = fill(disk, 64 << 10)
+        failed = kg(moved, *args)
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr
+        assert "No space left on device" in failed.stderr
+        assert snapshot(moved) == before and not leftovers(moved)
+        filler.unlink()
+        done = kg(moved, *args)
+        assert done.returncode == 0, done.stderr
+        assert not leftovers(moved)
+
+
 def test_a_dump_that_cannot_be_written_answers_503_and_leaves_no_file(full_store: Path, tmp_path: Path) -> None:
     from kg.config import Settings
     from server import create_app
@@ -158,6 +176,7 @@ def test_a_dump_that_cannot_be_written_answers_503_and_leaves_no_file(full_store
     app = create_app(Settings(store=str(store)))
     try:
         with small_tmpfs(dumps, "16k"):
+            (dumps / ".pakistan-security-kg.nt.gz.999999999.tmp").write_bytes(b"left by a writer killed -9")
             resp = app.test_client().get("/dumps/pakistan-security-kg.nt.gz")
             assert resp.status_code == 503 and resp.headers["Retry-After"] == "300"
             assert "no space left" in resp.get_data(as_text=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.errors import KGError
+from kg.errors import KGError, StoreWriteFailed
 from kg.store import PARTIAL, LocalStore
 
 EX = "http://example.org/"
@@ -85,7 +85,7 @@ def test_a_failed_write_removes_its_directory_only_once_the_store_is_closed(stor
         target.add(ox.Quad(ox.NamedNode(EX + "x"), ox.NamedNode(EX + "p"), ox.Literal("half-written")))
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreWriteFailed, match="disk full"):
         store.write(fail, from_current=True)
     assert dirs(store) == [v1]  # closed (the traceback's reference dropped), then removed
 
@@ -93,7 +93,7 @@ def test_a_failed_write_removes_its_directory_only_once_the_store_is_closed(stor
         held.append(target)  # something else still has the store open
         fail(target)
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreWriteFailed, match="disk full"):
         store.write(fail_holding, from_current=True)
     [partial] = [d for d in store.versions.iterdir() if d.name.endswith(PARTIAL)]
     assert (partial / "CURRENT").exists()  # not removed under RocksDB's feet
