@@ -5,7 +5,7 @@ structured SELECT/CONSTRUCT for pages with IRIs bound as parameters, dumps, and 
 used as the cache key.
 
 `with backend.pinned():` makes every call in it (in this thread or task) use one version, the one current
-when it was entered: the server pins one per request, so a page's queries, its cache keys and its ETag all
+at its first use inside (so entering it never fails, and a request that touches no data reads nothing): the server pins one per request, so a page's queries, its cache keys and its ETag all
 come from the same version even when a load publishes another one meanwhile.
 """
 
@@ -54,7 +54,7 @@ class Backend(Protocol):
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]: ...
 
-    def pinned(self) -> contextlib.AbstractContextManager[str]: ...
+    def pinned(self) -> contextlib.AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
 
@@ -76,27 +76,34 @@ class LocalBackend:
         self._opened: tuple[str, ox.Store] | None = None
         self._checked = 0.0
         self._version = ""
-        self._pin: contextvars.ContextVar[tuple[str, ox.Store] | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
+        # per request (thread or task): [] until first used, then [(version, its open store)]
+        self._pin: contextvars.ContextVar[list[tuple[str, ox.Store]] | None] = contextvars.ContextVar(
+            f"pin-{id(self)}", default=None
+        )
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[str]:
-        """Use the current version (and one open store of it) for everything inside; yields its name."""
-        pin = self._pin.get()
-        if pin is not None:  # already pinned by an outer caller
-            yield pin[0]
+    def pinned(self) -> Iterator[None]:
+        """Use one version (and one open store of it) for everything inside: the one current at its first use."""
+        if self._pin.get() is not None:  # already pinned by an outer caller
+            yield
             return
-        pin = self._current()
-        token = self._pin.set(pin)
+        token = self._pin.set([])
         try:
-            yield pin[0]
+            yield
         finally:
             self._pin.reset(token)
 
+    def _pinned(self) -> tuple[str, ox.Store]:
+        slot = self._pin.get()
+        if slot is None:
+            return self._current()
+        if not slot:
+            slot.append(self._current())
+        return slot[0]
+
     def version(self) -> str:
-        pin = self._pin.get()
-        if pin is not None:
-            return pin[0]
-        return self._latest()
+        slot = self._pin.get()
+        return self._pinned()[0] if slot is not None else self._latest()
 
     def _latest(self) -> str:
         # readlink is a cheap syscall; check at most every 50 ms under load.
@@ -107,8 +114,7 @@ class LocalBackend:
         return self._version
 
     def _store(self) -> ox.Store:
-        pin = self._pin.get()
-        return pin[1] if pin is not None else self._current()[1]
+        return self._pinned()[1]
 
     def _current(self) -> tuple[str, ox.Store]:
         version = self._latest()
@@ -140,7 +146,8 @@ class LocalBackend:
         base_iri: str | None = None,
         info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
-        with self.pinned() as version:
+        with self.pinned():
+            version = self.version()
             if info is not None and info.lookup is not None and not default_graph and not named_graphs:
                 # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
                 return answer_lookup(self._store(), info.lookup, fmt, max_rows)
@@ -168,7 +175,8 @@ class LocalBackend:
 
         The file is written (or DumpUnavailable raised) before this returns, so a failure is an error status,
         never a 200 with an empty body."""
-        with self.pinned() as version:
+        with self.pinned():
+            version = self.version()
             dumps_dir = Path(str(self.store.version_dir(version)) + ".dumps")
             path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
         fh = open(path, "rb")
@@ -197,23 +205,27 @@ class RemoteBackend:
         self.remote = RemoteStore.from_settings(settings, url)
         self._version = ""
         self._checked = 0.0
-        self._pin: contextvars.ContextVar[str | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
+        self._pin: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[str]:
+    def pinned(self) -> Iterator[None]:
         """One version name for everything inside (cache keys, ETags); the remote answers from what it holds."""
-        pin = self._pin.get()
-        if pin is not None:
-            yield pin
+        if self._pin.get() is not None:
+            yield
             return
-        token = self._pin.set(self._latest())
+        token = self._pin.set([])
         try:
-            yield self._pin.get() or ""
+            yield
         finally:
             self._pin.reset(token)
 
     def version(self) -> str:
-        return self._pin.get() or self._latest()
+        slot = self._pin.get()
+        if slot is None:
+            return self._latest()
+        if not slot:
+            slot.append(self._latest())
+        return slot[0]
 
     def _latest(self) -> str:
         now = time.monotonic()
