@@ -7,6 +7,7 @@ counts as a version, and the next write removes it and keeps the last published 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from kg.config import Settings
+from kg.loaders import load_files
 from kg.store import LocalStore
 
 from .conftest import FIXTURES
@@ -67,6 +70,11 @@ def snapshot(store: Path) -> tuple[str, str | None, set[str]]:
 def leftovers(store: Path) -> list[str]:
     """Directories under the versions that are neither the current nor the previous version."""
     return [v.name for v in LocalStore(store).list_versions() if v.status not in ("current", "previous")]
+
+
+def mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
 
 
 def copy_store(src: Path, dst: Path) -> Path:
@@ -164,6 +172,84 @@ def test_a_write_on_a_full_disk_fails_cleanly_and_succeeds_once_there_is_room(
         done = kg(moved, *args)
         assert done.returncode == 0, done.stderr
         assert not leftovers(moved)
+
+
+def export(store: Path) -> list[str]:
+    """Every quad (all graphs) but modification times, sorted."""
+    _v, s = LocalStore(store).open_read()
+    return sorted(str(q) for q in s if not q.predicate.value.endswith("/modified"))
+
+
+def revised(tmp_path: Path) -> Path:
+    """The fixture's events again, with other fatalities and notes (a revised export)."""
+    text = ACLED.read_text(encoding="utf-8")
+    text = text.replace("Synthetic test event, not real data.", "Revised synthetic event, not real data.")
+    text = re.sub(r",(\d+),,(\d+)\n", lambda m: f",{int(m.group(1)) + 7},,{m.group(2)}\n", text)
+    path = tmp_path / "acled_revised.csv"
+    path.write_text(text, encoding="utf-8")
+    assert text != ACLED.read_text(encoding="utf-8")
+    return path
+
+
+def waiting_on_lock(pid: int) -> bool:
+    """Whether pid is blocked waiting for a file lock (/proc/locks lists waiters with '->')."""
+    return any("->" in line and f" {pid} " in f" {line} " for line in Path("/proc/locks").read_text().splitlines())
+
+
+def kg_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kg", *args]
+
+
+def test_two_loads_at_once_equal_the_same_loads_one_after_the_other(seed_store: Path, tmp_path: Path) -> None:
+    second = revised(tmp_path)
+    sequential = copy_store(seed_store, mkdir(tmp_path / "sequential") / "store")
+    load_files("acled", [ACLED], Settings(store=str(sequential)), compact=False)
+    load_files("acled", [second], Settings(store=str(sequential)), compact=False)
+
+    concurrent = copy_store(seed_store, mkdir(tmp_path / "concurrent") / "store")
+    env = {**os.environ, "PSK_STORE": str(concurrent)}
+    # the first load takes the writer lock and is frozen while it holds it
+    first = subprocess.Popen(
+        [sys.executable, "-m", "tests.stop_at", "say:checking rows", "load", "acled", "--no-compact", str(ACLED)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert first.stderr is not None
+    for line in first.stderr:
+        if line.startswith("STOPPED AT"):
+            break
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{first.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # the second starts meanwhile and must wait for the lock before it decides anything
+    other = subprocess.Popen(
+        kg_cmd("load", "acled", "--no-compact", str(second)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not waiting_on_lock(other.pid):
+            assert other.poll() is None, other.communicate()
+            assert time.monotonic() < deadline, "the second load never reached the lock"
+            time.sleep(0.02)
+        os.kill(first.pid, signal.SIGCONT)
+        rest = first.stderr.read()
+        assert first.wait(timeout=300) == 0, rest
+        _out, err = other.communicate(timeout=300)
+        assert other.returncode == 0, err
+    finally:
+        for p in (first, other):
+            if p.poll() is None:
+                p.kill()
+        first.stderr.close()
+    assert export(concurrent) == export(sequential)
 
 
 def test_a_dump_that_cannot_be_written_answers_503_and_leaves_no_file(full_store: Path, tmp_path: Path) -> None:

@@ -114,3 +114,25 @@ def test_disk_use_stays_within_twice_the_current_version(tmp_path: Path) -> None
     [current] = [v for v in store.list_versions() if v.status == "current"]
     assert len(dirs(store)) == 2
     assert store.disk_usage() <= 2 * current.size
+
+
+def test_kg_versions_and_kg_rollback(store: LocalStore) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    v1 = store.version()
+    v2 = store.write(add("two"), from_current=True)
+    (store.versions / ("29991231T000000.000000-dead00" + PARTIAL)).mkdir()  # what a killed write leaves
+    env = {"PSK_STORE": str(store.path)}
+    listed = CliRunner().invoke(main, ["versions"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split(" | ")[0].strip(): line.split(" | ")[-1].strip() for line in listed.output.splitlines() if " | " in line}
+    assert rows[v1].startswith("previous") and rows[v2] == "current"
+    assert rows["29991231T000000.000000-dead00.partial"].startswith("incomplete")
+    assert "disk use of all versions" in listed.output
+    rolled = CliRunner().invoke(main, ["rollback"], env=env)
+    assert rolled.exit_code == 0 and f"rolled back from {v2} to {v1}" in rolled.output
+    assert store.version() == v1 and values(store) == {"one"}
+    missing = CliRunner().invoke(main, ["versions"], env={"PSK_STORE": str(store.path.with_name("none"))})
+    assert missing.exit_code == 1 and "run `kg build` first" in missing.output
