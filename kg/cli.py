@@ -208,7 +208,7 @@ def versions(ctx: click.Context) -> None:
     notes = {
         "current": "current",
         "previous": "previous (kg rollback returns to it)",
-        "replaced": "replaced by its compacted copy; removed by the next write",
+        "replaced": "replaced by its compacted copy; removed once nothing reads it, or by the next write",
         "unpublished": "never published; removed by the next write",
         "partial": "incomplete (a write that failed or was killed); removed by the next write",
     }

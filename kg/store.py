@@ -91,6 +91,7 @@ class LocalStore:
         """Every directory under <path>.versions, oldest first, with what it is."""
         current = self.version() if self.exists() else None
         previous = self.previous(current) if current else None
+        replaced_by_current = (self._meta(current) or {}).get("replaces") if current else None
         out: list[VersionInfo] = []
         if not self.versions.is_dir():
             return out
@@ -105,7 +106,7 @@ class LocalStore:
                 status = "current"
             elif name == previous:
                 status = "previous"
-            elif self._replaced(name):
+            elif self._replaced(name) or name == replaced_by_current:
                 status = "replaced"
             else:
                 status = "unpublished"

@@ -39,12 +39,14 @@ def lines() -> list[str]:
 def fails(store: Path, path: Path, where: str, message: str, kind: str = "acled") -> None:
     local = LocalStore(store)
     version, before = local.version(), {str(q) for q in local.open_read()[1]}
+    on_disk = sorted(p.name for p in local.versions.iterdir())
     with pytest.raises(LoadError) as err:
         load_files(kind, [path], Settings(store=str(store)), compact=False)
     text = str(err.value)
     assert text.startswith(f"{path}, {where}: "), text
     assert message in text, text
     assert local.version() == version and {str(q) for q in local.open_read()[1]} == before
+    assert sorted(p.name for p in local.versions.iterdir()) == on_disk  # the failed load removed its directory
 
 
 def with_cell(row: int, column: str, value: str) -> list[str]:

@@ -56,11 +56,12 @@ def cpu_ticks(pid: int) -> int:
 
 
 def test_a_dead_idle_worker_is_replaced_before_it_gets_a_query(seed_store: Path) -> None:
+    others = {p.pid for p in mp.active_children()}  # processes other tests' pools started
     pool = QueryPool(2)
     try:
         job = Job(str(LocalStore(seed_store).version_dir()), "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "json", 10)
         first, _fmt = pool.run(job, timeout=60)
-        workers = [p for p in mp.active_children() if p.name.startswith("SpawnProcess")]
+        workers = [p for p in mp.active_children() if p.pid not in others]
         assert len(workers) == 2
         for p in workers:
             os.kill(p.pid, signal.SIGKILL)
@@ -98,11 +99,12 @@ def test_query_processes_die_with_their_web_worker(full_store: Path) -> None:
 def test_a_replacement_worker_outlives_the_request_thread_that_needed_it(seed_store: Path) -> None:
     """Replacements are started by the pool's own thread: the parent-death signal follows the thread that started
     the process, so a worker started by a short-lived request thread would be killed as soon as that thread ends."""
+    others = {p.pid for p in mp.active_children()}
     pool = QueryPool(1)
     try:
         job = Job(str(LocalStore(seed_store).version_dir()), "ASK { ?s ?p ?o }", "json", 10)
         pool.run(job, timeout=60)
-        [first] = [p for p in mp.active_children() if p.name.startswith("SpawnProcess")]
+        [first] = [p for p in mp.active_children() if p.pid not in others]
         done = threading.Event()
 
         def from_a_request_thread() -> None:
@@ -115,7 +117,7 @@ def test_a_replacement_worker_outlives_the_request_thread_that_needed_it(seed_st
         t.start()
         t.join()
         assert done.is_set()
-        [second] = [p for p in mp.active_children() if p.name.startswith("SpawnProcess")]
+        [second] = [p for p in mp.active_children() if p.pid not in others]
         assert second.pid != first.pid
         answer, _fmt = pool.run(job, timeout=60)  # the replacement outlived the thread that asked for it
         assert answer.body and stat(second.pid) is not None
