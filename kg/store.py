@@ -120,11 +120,17 @@ class LocalStore:
 
     # -- writing -----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """The writer lock: one build, load, compaction or rollback at a time (released if the process dies)."""
+    def lock(self, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+        """The writer lock: one build, load, compaction or rollback at a time (released if the process dies).
+        waiting is told when another writer holds it (this one then waits its turn)."""
         self.versions.mkdir(parents=True, exist_ok=True)
         with open(self.versions / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting(f"waiting for another write to {self.path} to finish")
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -276,7 +282,7 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
         self._remove_orphans()
 
-    def _release(self, version: str, grace: float = 0.3, wait: float = 3.0) -> bool:
+    def _release(self, version: str, grace: float = 0.3, wait: float = 1.0) -> bool:
         """Delete a version a compacted copy has just replaced once no process has a file in it open (readers
         switch to the new version on their next request); False if one still reads it after `wait` seconds
         (then the next write deletes it)."""

@@ -244,6 +244,7 @@ def test_two_loads_at_once_equal_the_same_loads_one_after_the_other(seed_store: 
         assert first.wait(timeout=300) == 0, rest
         _out, err = other.communicate(timeout=300)
         assert other.returncode == 0, err
+        assert "waiting for another write" in err
     finally:
         for p in (first, other):
             if p.poll() is None:

@@ -243,7 +243,7 @@ def load_files(
     local = LocalStore(settings.store)
     if not local.exists():
         raise KGError(f"no store at {settings.store}: run `kg build` first")
-    with local.lock():
+    with local.lock(waiting=say):
         # One writer at a time, and everything decided under the lock from the version being written: whether
         # this load revises earlier events, the reconciliation index and the VoID counts carried forward.
         _v, current = local.open_read()
