@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -140,7 +141,15 @@ class _Child:
         child_conn.close()
 
     def healthy(self) -> bool:
-        """An idle worker is alive and has nothing to say (a dead one's pipe reads as end-of-file)."""
+        """An idle worker is alive and has nothing to say (a dead one's pipe reads as end-of-file). A killed
+        worker's main thread is a zombie while its other threads still exit (its pipe is open until they have):
+        on Linux that state counts as dead too."""
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_bytes()
+            if stat.rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                return False
+        except (OSError, IndexError):
+            pass
         try:
             return self.proc.is_alive() and not self.conn.poll(0)
         except (OSError, ValueError):
@@ -166,13 +175,14 @@ class QueryPool:
         self._spawn: queue.SimpleQueue[bool] = queue.SimpleQueue()
         self.killed = 0  # workers killed at the time limit
         self.replaced = 0  # workers found dead and replaced
+        self._closed = False
         self._spawner = threading.Thread(target=self._spawn_loop, name="query-worker-spawner", daemon=True)
         self._spawner.start()
         for _ in range(size):
             self._spawn.put(True)
 
     def _spawn_loop(self) -> None:
-        while self._spawn.get():
+        while self._spawn.get() and not self._closed:
             try:
                 self._idle.put(_Child(self._ctx))
             except Exception:  # noqa: BLE001 - try again on the next request for a worker
@@ -220,7 +230,10 @@ class QueryPool:
             self.replaced += 1
             self._replace(child)
             raise KGError("the query worker died while evaluating the query") from None
-        self._idle.put(child)
+        if self._closed:
+            child.kill()
+        else:
+            self._idle.put(child)
         if status == "ok":
             return payload, fmt
         if status == "syntax":
@@ -228,7 +241,10 @@ class QueryPool:
         raise KGError(payload)
 
     def close(self) -> None:
+        """Stop every idle worker; a busy one is stopped when its query ends."""
+        self._closed = True
         self._spawn.put(False)
+        self._spawner.join(timeout=30)  # a worker being started is in the idle queue when this returns
         while True:
             try:
                 child = self._idle.get_nowait()

@@ -33,13 +33,26 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
 
 
 def stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (state first), or None once the process is gone or a zombie."""
+    """Fields of /proc/<pid>/stat after the command name (state first), or None once the process has exited."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
-    return None if fields[0] in ("Z", "X") else fields
+    if fields[0] in ("Z", "X"):  # the main thread has exited; the process has once its other threads have too
+        try:
+            return None if len(os.listdir(f"/proc/{pid}/task")) <= 1 else fields
+        except OSError:
+            return None
+    return fields
+
+
+def exiting(pid: int) -> bool:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return raw[raw.rindex(")") + 2 :].split()[0] in ("Z", "X")
 
 
 def children(pid: int) -> list[int]:
@@ -65,7 +78,8 @@ def test_a_dead_idle_worker_is_replaced_before_it_gets_a_query(seed_store: Path)
         assert len(workers) == 2
         for p in workers:
             os.kill(p.pid, signal.SIGKILL)
-        wait_for(lambda: all(stat(p.pid) is None for p in workers), "the killed workers to die")
+        # only until their main threads have exited: their other threads (and so their pipes) may still be open
+        wait_for(lambda: all(exiting(p.pid) for p in workers), "the killed workers to start exiting")
         for _ in range(3):
             answer, _fmt = pool.run(job, timeout=60)
             assert answer.body == first.body
