@@ -3,10 +3,16 @@
 Both backends answer the same calls: user queries (time-limited, row-capped, serialized bytes),
 structured SELECT/CONSTRUCT for pages with IRIs bound as parameters, dumps, and a dataset version
 used as the cache key.
+
+`with backend.pinned():` makes every call in it (in this thread or task) use one version, the one current
+at its first use inside (so entering it never fails, and a request that touches no data reads nothing): the server pins one per request, so a page's queries, its cache keys and its ETag all
+come from the same version even when a load publishes another one meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +53,8 @@ class Backend(Protocol):
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]: ...
 
+    def pinned(self) -> contextlib.AbstractContextManager[None]: ...
+
     def close(self) -> None: ...
 
 
@@ -63,8 +71,36 @@ class LocalBackend:
         self._opened: tuple[str, ox.Store] | None = None
         self._checked = 0.0
         self._version = ""
+        # per request (thread or task): [] until first used, then [(version, its open store)]
+        self._pin: contextvars.ContextVar[list[tuple[str, ox.Store]] | None] = contextvars.ContextVar(
+            f"pin-{id(self)}", default=None
+        )
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Use one version (and one open store of it) for everything inside: the one current at its first use."""
+        if self._pin.get() is not None:  # already pinned by an outer caller
+            yield
+            return
+        token = self._pin.set([])
+        try:
+            yield
+        finally:
+            self._pin.reset(token)
+
+    def _pinned(self) -> tuple[str, ox.Store]:
+        slot = self._pin.get()
+        if slot is None:
+            return self._current()
+        if not slot:
+            slot.append(self._current())
+        return slot[0]
 
     def version(self) -> str:
+        slot = self._pin.get()
+        return self._pinned()[0] if slot is not None else self._latest()
+
+    def _latest(self) -> str:
         # readlink is a cheap syscall; check at most every 50 ms under load.
         now = time.monotonic()
         if now - self._checked > 0.05 or not self._version:
@@ -73,14 +109,17 @@ class LocalBackend:
         return self._version
 
     def _store(self) -> ox.Store:
-        version = self.version()
+        return self._pinned()[1]
+
+    def _current(self) -> tuple[str, ox.Store]:
+        version = self._latest()
         opened = self._opened
         if opened is None or opened[0] != version:
             with self._lock:
                 if self._opened is None or self._opened[0] != version:
                     self._opened = (version, ox.Store.read_only(str(self.store.version_dir(version))))
                 opened = self._opened
-        return opened[1]
+        return opened
 
     @property
     def pool(self) -> QueryPool:
@@ -102,30 +141,44 @@ class LocalBackend:
         base_iri: str | None = None,
         info: QueryInfo | None = None,
     ) -> tuple[Answer, str]:
-        if info is not None and info.lookup is not None and not default_graph and not named_graphs:
-            # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
-            return answer_lookup(self._store(), info.lookup, fmt, max_rows)
-        job = Job(
-            str(self.store.version_dir(self.version())),
-            query,
-            fmt,
-            max_rows,
-            default_graph=default_graph,
-            named_graphs=named_graphs,
-            base_iri=base_iri,
-        )
+        with self.pinned():
+            version = self.version()
+            if info is not None and info.lookup is not None and not default_graph and not named_graphs:
+                # a bounded lookup (one row-capped index scan) cannot run away: evaluate it right here
+                return answer_lookup(self._store(), info.lookup, fmt, max_rows)
+            job = Job(
+                str(self.store.version_dir(version)),
+                query,
+                fmt,
+                max_rows,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                base_iri=base_iri,
+            )
+        # admission (kg/admission.py) bounds what reaches the pool, and a request thread always stays free for
+        # bounded lookups and pages (the server runs 2 request threads per query process, plus 2)
         return self.pool.run(job, timeout)
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
         return execute(self._store(), query, max_rows=max_rows, substitutions=bindings)
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
-        """The gzip dump of the current version, written beside it on first request, streamed from disk."""
-        dumps_dir = Path(str(self.store.version_dir(self.version())) + ".dumps")
-        path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 16):
-                yield chunk
+        """The gzip dump of the current version, written beside it on first request, streamed from disk.
+
+        The file is written (or DumpUnavailable raised) before this returns, so a failure is an error status,
+        never a 200 with an empty body."""
+        with self.pinned():
+            version = self.version()
+            dumps_dir = Path(str(self.store.version_dir(version)) + ".dumps")
+            path = ensure_dump(self._store(), dumps_dir, _dump_format(fmt))
+        fh = open(path, "rb")
+
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                while chunk := fh.read(1 << 16):
+                    yield chunk
+
+        return chunks()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -144,8 +197,29 @@ class RemoteBackend:
         self.remote = RemoteStore.from_settings(settings, url)
         self._version = ""
         self._checked = 0.0
+        self._pin: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """One version name for everything inside (cache keys, ETags); the remote answers from what it holds."""
+        if self._pin.get() is not None:
+            yield
+            return
+        token = self._pin.set([])
+        try:
+            yield
+        finally:
+            self._pin.reset(token)
 
     def version(self) -> str:
+        slot = self._pin.get()
+        if slot is None:
+            return self._latest()
+        if not slot:
+            slot.append(self._latest())
+        return slot[0]
+
+    def _latest(self) -> str:
         now = time.monotonic()
         if now - self._checked > 5 or not self._version:
             self._version = self.remote.version()

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from . import formats
 from .allocator import CHOICES
 from .config import Settings
-from .errors import KGError
+from .errors import KGError, StoreMissing
 from .namespaces import PREFIXES
 from .store import LocalStore
 
@@ -209,6 +209,39 @@ def compact(ctx: click.Context) -> None:
     except KGError as exc:
         _fail(exc)
     click.echo(f"compacted in {time.monotonic() - started:.1f} s; current version {version}")
+
+
+@main.command()
+@click.pass_context
+def versions(ctx: click.Context) -> None:
+    """List the store versions on disk (current, previous, and what the next write removes)."""
+    s = settings_of(ctx)
+    local = LocalStore(s.store)
+    listed = local.list_versions()
+    if not listed:
+        _fail(StoreMissing(f"no store at {local.path}: run `kg build` first"))
+    notes = {
+        "current": "current",
+        "previous": "previous (kg rollback returns to it)",
+        "replaced": "replaced by its compacted copy; removed once nothing reads it, or by the next write",
+        "unpublished": "never published; removed by the next write",
+        "partial": "incomplete (a write that failed or was killed); removed by the next write",
+    }
+    rows = [[v.name, v.created or "-", f"{v.size / 1e6:.1f} MB", notes[v.status]] for v in listed]
+    click.echo(_table(["version", "created", "size", "status"], rows))  # type: ignore[arg-type]
+    click.echo(f"disk use of all versions and dumps: {local.disk_usage() / 1e6:.1f} MB (shared files counted once)")
+
+
+@main.command()
+@click.pass_context
+def rollback(ctx: click.Context) -> None:
+    """Make the previous store version current again (atomic; a second rollback undoes the first)."""
+    s = settings_of(ctx)
+    try:
+        old, new = LocalStore(s.store).rollback()
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"rolled back from {old} to {new}")
 
 
 @main.command()

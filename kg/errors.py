@@ -57,6 +57,16 @@ class StoreMissing(KGError):
     status = 503
 
 
+class StoreWriteFailed(KGError):
+    """A new store version could not be written (e.g. the disk is full); the published store is unchanged."""
+
+
+class DumpUnavailable(KGError):
+    """A dump cannot be written now (e.g. the disk is full); nothing of it is left on disk."""
+
+    status = 503
+
+
 class QueryRejected(KGError):
     """The query is refused before evaluation (status 400, or 413 for size)."""
 

@@ -12,10 +12,13 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -76,9 +79,34 @@ def answer_lookup(store: ox.Store, lookup: Lookup, fmt: str, max_rows: int) -> t
     return Answer.of(run_lookup(store, lookup, max_rows), fmt)
 
 
-def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Make the kernel SIGKILL this process when its parent dies (Linux prctl), so that a killed web worker
+    leaves no query running; elsewhere, a thread watches for the parent to go."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _worker(conn: Connection, parent: int) -> None:  # pragma: no cover - runs in the child
     import pyoxigraph as ox
 
+    _die_with_parent(parent)
     from .sandbox import deny_network
 
     refused = deny_network()  # before the first query: this process never opens a network socket
@@ -115,9 +143,24 @@ def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child
 class _Child:
     def __init__(self, ctx: Any) -> None:
         self.conn, child_conn = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child_conn,), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child_conn, os.getpid()), daemon=True)
         self.proc.start()
         child_conn.close()
+
+    def healthy(self) -> bool:
+        """An idle worker is alive and has nothing to say (a dead one's pipe reads as end-of-file). A killed
+        worker's main thread is a zombie while its other threads still exit (its pipe is open until they have):
+        on Linux that state counts as dead too."""
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_bytes()
+            if stat.rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                return False
+        except (OSError, IndexError):
+            pass
+        try:
+            return self.proc.is_alive() and not self.conn.poll(0)
+        except (OSError, ValueError):
+            return False
 
     def kill(self) -> None:
         self.proc.kill()
@@ -126,7 +169,11 @@ class _Child:
 
 
 class QueryPool:
-    """A fixed number of query worker processes; thread-safe."""
+    """A fixed number of query worker processes; thread-safe.
+
+    Workers are started by one long-lived thread (the kernel's parent-death signal fires when the thread
+    that forked the child ends, not only the process), and die with this process.
+    """
 
     def __init__(self, size: int = 2) -> None:
         reason = sandbox.unavailable()
@@ -137,33 +184,69 @@ class QueryPool:
         self._ctx = mp.get_context("spawn")
         self.size = size
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()  # LIFO: the warmest worker (caches) goes first
+        self._spawn: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self.killed = 0  # workers killed at the time limit
+        self.replaced = 0  # workers found dead and replaced
+        self._closed = False
+        self._spawner = threading.Thread(target=self._spawn_loop, name="query-worker-spawner", daemon=True)
+        self._spawner.start()
         for _ in range(size):
-            self._idle.put(_Child(self._ctx))
-        self.killed = 0
+            self._spawn.put(True)
 
-    def _replace(self) -> None:
-        self._idle.put(_Child(self._ctx))
+    def _spawn_loop(self) -> None:
+        while self._spawn.get() and not self._closed:
+            try:
+                self._idle.put(_Child(self._ctx))
+            except Exception:  # noqa: BLE001 - try again on the next request for a worker
+                time.sleep(1)
+                self._spawn.put(True)
+
+    def _replace(self, child: _Child) -> None:
+        try:
+            child.kill()
+        except Exception:  # noqa: BLE001 - it is dead or dying either way
+            pass
+        self._spawn.put(True)
+
+    def _take(self, deadline: float, timeout: float) -> _Child:
+        """An idle, live worker; dead ones are replaced, never handed a query."""
+        while True:
+            try:
+                child = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
+            if child.healthy():
+                return child
+            self.replaced += 1
+            self._replace(child)
 
     def run(self, job: Job, timeout: float) -> tuple[Answer, str]:
-        """Evaluate job within timeout seconds of evaluation; raises QueryTimeout, ServiceBusy, QuerySyntaxError or KGError."""
+        """Evaluate job within timeout seconds of evaluation; raises QueryTimeout, ServiceBusy, QuerySyntaxError or KGError.
+
+        Waiting for a worker is not evaluation: the time limit starts once the query is handed over."""
+        wait_until = time.monotonic() + timeout
+        while True:
+            child = self._take(wait_until, timeout)
+            try:
+                child.conn.send(job)
+                break
+            except (OSError, ValueError):  # died after the check: the query never reached it, try another
+                self.replaced += 1
+                self._replace(child)
         try:
-            # waiting for a worker is not evaluation: the time limit starts once the query is handed over
-            child = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
-        try:
-            child.conn.send(job)
             if not child.conn.poll(timeout):
-                child.kill()
                 self.killed += 1
-                threading.Thread(target=self._replace, daemon=True).start()
+                self._replace(child)
                 raise QueryTimeout(f"query stopped after the {timeout:g} s time limit")
             status, payload, fmt = child.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            child.kill()
-            threading.Thread(target=self._replace, daemon=True).start()
+        except (EOFError, OSError):
+            self.replaced += 1
+            self._replace(child)
             raise KGError("the query worker died while evaluating the query") from None
-        self._idle.put(child)
+        if self._closed:
+            child.kill()
+        else:
+            self._idle.put(child)
         if status == "ok":
             return payload, fmt
         if status == "syntax":
@@ -171,6 +254,10 @@ class QueryPool:
         raise KGError(payload)
 
     def close(self) -> None:
+        """Stop every idle worker; a busy one is stopped when its query ends."""
+        self._closed = True
+        self._spawn.put(False)
+        self._spawner.join(timeout=30)  # a worker being started is in the idle queue when this returns
         while True:
             try:
                 child = self._idle.get_nowait()

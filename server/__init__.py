@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     app.register_blueprint(maps_bp)
     app.register_blueprint(recipes_bp)
     app.wsgi_app = SparqlProtocol(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = PinVersion(backend, app.wsgi_app)  # type: ignore[method-assign]
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
         if _wants_html():
             return render_template("error.html", status=status, title=exc.name, message=message), status
         resp = Response(f"{status} {exc.name}: {message}\n", status=status, mimetype="text/plain")
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            resp.headers["Retry-After"] = str(retry_after)
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status
@@ -124,6 +128,17 @@ def _stylesheet_tag(filename: str) -> Markup:
     return Markup('<link rel="stylesheet" href="{}" integrity="{}">').format(
         url_for("static", filename=filename), static_integrity(filename)
     )
+
+
+class PinVersion:
+    """WSGI middleware: each request is answered from one store version (its queries, cache keys and ETag)."""
+
+    def __init__(self, backend: Backend, wsgi_app: Any) -> None:
+        self.backend, self.wsgi_app = backend, wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self.backend.pinned():
+            return self.wsgi_app(environ, start_response)
 
 
 def _wants_html() -> bool:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import urllib.parse
 from dataclasses import asdict
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import formats
 from kg.describe import IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
 from kg.dumps import DUMP_NAME, dump_file_name, dump_format
+from kg.errors import DumpUnavailable
 from kg.namespaces import CANONICAL_BASE, ONTOLOGY_IRI, PREFIXES, PSK
 from kg.ontology import ONTOLOGY_FILES
 from kg.sparql import serialize_triples
@@ -145,6 +148,18 @@ def page(rest: str) -> Response:
     return resp
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with = + - @, a tab or
+    a carriage return gets a leading apostrophe. Plain numbers (-33.5) are left as they are."""
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 INCIDENT_COLUMNS = ("incident", "label", "date", "types", "place", "place_label", "fatalities", "roles")
 
 
@@ -162,10 +177,9 @@ def incidents_export(rest: str) -> Response:
     writer = csv.writer(buf)
     writer.writerow(INCIDENT_COLUMNS)
     for it in items:
-        fatalities = "" if it.fatalities is None else it.fatalities
-        writer.writerow(
-            [it.iri, it.label, it.date, "; ".join(it.types), it.place, it.place_label, fatalities, "; ".join(it.roles)]
-        )
+        fatalities = "" if it.fatalities is None else str(it.fatalities)
+        cells = [it.iri, it.label, it.date, "; ".join(it.types), it.place, it.place_label, fatalities, "; ".join(it.roles)]
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return Response(buf.getvalue(), mimetype="text/csv")
 
 
@@ -227,7 +241,12 @@ def dump_file(name: str) -> Response:
     if fmt is None:
         abort(404, description=f"no dump named {name}")
     backend = psk()["backend"]
-    resp = Response(stream_with_context(backend.dump_stream(ext)), mimetype="application/gzip")
+    try:
+        chunks = backend.dump_stream(ext)
+    except DumpUnavailable as exc:
+        unavailable = ServiceUnavailable(description=str(exc), retry_after=300)
+        raise unavailable from None
+    resp = Response(stream_with_context(chunks), mimetype="application/gzip")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     resp.headers["X-Content-Media-Type"] = fmt.media_type
     resp.headers["ETag"] = f'"{backend.version()}-{ext}"'

@@ -94,25 +94,39 @@ def versions(store: LocalStore) -> list[str]:
 
 def test_a_load_is_served_at_once_then_replaced_by_a_compacted_copy(store: LocalStore) -> None:
     before = store.version()
-    served: list[tuple[str, bool]] = []
+    served: list[tuple[str, bool, set[str], int]] = []
 
     def progress(message: str) -> None:
         if message.startswith("compacting"):
-            served.append((store.version(), ask(store, f"ASK {{ <{BASE.entity('incident/acled-syn0001')}> ?p ?o }}")))
+            version, reader = store.open_read()
+            visible = ask(store, f"ASK {{ <{BASE.entity('incident/acled-syn0001')}> ?p ?o }}")
+            served.append((version, visible, {str(q) for q in reader}, len(list(store.version_dir(version).glob("*.sst")))))
+            del reader
 
     report = load_files("acled", [ACLED], settings(store), progress=progress)
-    [(loaded, visible)] = served
+    [(loaded, visible, loaded_content, loaded_files)] = served
     assert visible  # readers see the loaded rows before the compaction starts
     assert report.compact_s is not None and report.version == store.version() != loaded
-    loaded_store = ox.Store.read_only(str(store.version_dir(loaded)))
-    assert {str(q) for q in loaded_store} == {str(q) for q in store.open_read()[1]}
-    files = {v: len(list(store.version_dir(v).glob("*.sst"))) for v in (loaded, report.version)}
-    assert files[report.version] < files[loaded]  # the overlapping files of the bulk load are merged
-    # the version before the load stays the previous one; the uncompacted copy goes with the next write
-    assert versions(store) == sorted([before, loaded, report.version])
+    assert loaded_content == {str(q) for q in store.open_read()[1]}
+    assert len(list(store.version_dir().glob("*.sst"))) < loaded_files  # the overlapping files of the bulk load are merged
+    # the version before the load stays the previous one; the uncompacted copy is deleted as soon as no process
+    # has it open (here at once)
+    assert versions(store) == sorted([before, report.version])
+    assert store.previous() == before
     again = load_files("acled", [ACLED], settings(store))
-    now = versions(store)  # the first compacted version (now the previous one), the second load and its copy
-    assert len(now) == 3 and now[0] == report.version and now[2] == again.version == store.version()
+    assert versions(store) == sorted([report.version, again.version]) and again.version == store.version()
+    assert store.previous() == report.version
+
+
+def test_an_uncompacted_copy_still_read_waits_for_the_next_write(store: LocalStore) -> None:
+    load_files("acled", [ACLED], settings(store), compact=False)
+    before, loaded = store.previous(), store.version()
+    _v, reader = store.open_read()  # a server still reading the uncompacted version
+    compacted = store.compact()
+    assert versions(store) == sorted([before, loaded, compacted]) and store.previous() == before
+    del reader
+    again = load_files("acled", [ACLED], settings(store), compact=False)
+    assert versions(store) == sorted([compacted, again.version]) and store.previous() == compacted
 
 
 def test_a_load_without_compaction_publishes_one_version(store: LocalStore) -> None:

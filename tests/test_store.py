@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 import kg.build as build_module
 from kg import formats
 from kg.build import build
-from kg.errors import ValidationFailed
+from kg.errors import StoreWriteFailed, ValidationFailed
 from kg.namespaces import Base
 from kg.store import LocalStore
 
@@ -68,7 +68,7 @@ def test_failed_build_leaves_previous_store_intact(tmp_path: Path, monkeypatch: 
         )
         raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    with pytest.raises(StoreWriteFailed, match="disk full; the store is unchanged"):
         store.write(crash, from_current=True)
     assert store.version() == v1
     assert content(store) == before

@@ -6,7 +6,7 @@ import re
 
 from ..errors import RowError
 from ..namespaces import slugify
-from .rows import EventRow, date_of, integer, number, opt, req
+from .rows import MAX_FATALITIES, MAX_TIMESTAMP, EventRow, date_of, integer, number, opt, req
 
 ACLED_COLUMNS = [
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
@@ -94,11 +94,11 @@ def parse_acled(row: dict[str, str], line: int) -> EventRow:
         lat=number(row, "latitude", -90, 90),
         lon=number(row, "longitude", -180, 180),
         geo_precision=integer(row, "geo_precision", lo=1, hi=3),
-        fatalities=integer(row, "fatalities", lo=0, required=True),
+        fatalities=integer(row, "fatalities", lo=0, hi=MAX_FATALITIES, required=True),
         notes=opt(row, "notes"),
         sources=opt(row, "source"),
         civilian_targeting=ct is not None,
         disorder_type=opt(row, "disorder_type"),
-        timestamp=integer(row, "timestamp", lo=0),
+        timestamp=integer(row, "timestamp", lo=0, hi=MAX_TIMESTAMP),
         type_label=sub,
     )

@@ -11,7 +11,6 @@ the file's SHA-256, so loading the same file twice changes nothing.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import tempfile
@@ -146,12 +145,11 @@ class LoadRun:
     def event_ids(self) -> set[str]:
         """Incident IRIs of the events in the files (a cheap pre-pass, used only when revising earlier loads)."""
         out: set[str] = set()
-        for path in self.paths:
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                for row in csv.DictReader(fh):
-                    raw = (row.get(self.kind.id_column) or "").strip()
-                    if raw:
-                        out.add(self.kind.incident_for(self.base, raw))
+        for path in self.paths:  # the same reader as pass 1: a file it cannot read fails here with the same error
+            for _line, row in read_rows(path, self.kind.columns, exact=self.kind.exact_header):
+                raw = (row.get(self.kind.id_column) or "").strip()
+                if raw:
+                    out.add(self.kind.incident_for(self.base, raw))
         return out
 
     def pipelined_load(self, store: ox.Store) -> None:
@@ -245,28 +243,31 @@ def load_files(
     local = LocalStore(settings.store)
     if not local.exists():
         raise KGError(f"no store at {settings.store}: run `kg build` first")
-    _v, current = local.open_read()
-    run = LoadRun(KINDS[kind], paths, base, Reconciler(base, current), skip_invalid)
-    revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
-    del current
-    report = run.report
+    with local.lock(waiting=say):
+        # One writer at a time, and everything decided under the lock from the version being written: whether
+        # this load revises earlier events, the reconciliation index and the VoID counts carried forward.
+        _v, current = local.open_read()
+        run = LoadRun(KINDS[kind], paths, base, Reconciler(base, current), skip_invalid)
+        revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
+        del current
+        report = run.report
 
-    def apply(store: ox.Store) -> None:
-        if revising:
-            say("removing earlier statements about the events being reloaded")
-            _remove_stale(store, run.event_ids())
-        say("checking rows and bulk-loading them into a new store version")
-        run.pipelined_load(store)
-        say(
-            f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
-        )
-        # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
-        # Revising earlier loads removes statements too: count again.
-        delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
-        refresh_void(base, store, delta)
-        say(f"publishing after {time.monotonic() - started:.1f} s")
+        def apply(store: ox.Store) -> None:
+            if revising:
+                say("removing earlier statements about the events being reloaded")
+                _remove_stale(store, run.event_ids())
+            say("checking rows and bulk-loading them into a new store version")
+            run.pipelined_load(store)
+            say(
+                f"{report.rows} rows, {report.quads} triples loaded after {time.monotonic() - started:.1f} s; updating the VoID description"
+            )
+            # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
+            # Revising earlier loads removes statements too: count again.
+            delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
+            refresh_void(base, store, delta)
+            say(f"publishing after {time.monotonic() - started:.1f} s")
 
-    report.version = local.write(apply, from_current=True, optimize=False)
+        report.version = local.write(apply, from_current=True, optimize=False, locked=True)
     report.published_s = time.monotonic() - started
     if compact:
         say("compacting the new version for fast reads (the loaded data is already served)")

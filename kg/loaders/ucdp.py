@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..errors import RowError
-from .rows import EventRow, date_of, integer, number, opt, req
+from .rows import MAX_FATALITIES, EventRow, date_of, integer, number, opt, req
 
 UCDP_REQUIRED = [
     "id", "year", "type_of_violence", "conflict_name", "side_a", "side_b", "country", "adm_1", "adm_2",
@@ -52,7 +52,7 @@ def parse_ucdp(row: dict[str, str], line: int) -> EventRow:
         lat=number(row, "latitude", -90, 90),
         lon=number(row, "longitude", -180, 180),
         geo_precision=integer(row, "where_prec", lo=1, hi=7),
-        fatalities=integer(row, "best", lo=0, required=True),
+        fatalities=integer(row, "best", lo=0, hi=MAX_FATALITIES, required=True),
         notes=opt(row, "source_headline"),
         sources=opt(row, "source_article"),
         civilian_targeting=tov == "3",
