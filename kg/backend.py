@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +29,7 @@ from .dumps import dump_format, ensure_dump
 from .executor import Answer, Job, QueryPool, answer_lookup
 from .sparql import QueryInfo, Result, execute
 from .store import LocalStore
+from .tables import Table, ensure_for_version, ensure_table, export_rows
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
 
@@ -55,7 +58,29 @@ class Backend(Protocol):
 
     def pinned(self) -> contextlib.AbstractContextManager[None]: ...
 
+    def table(self) -> Table:
+        """The derived incident table (kg/tables.py) of the current version, built first if it has none yet."""
+        ...
+
     def close(self) -> None: ...
+
+
+class _Tables:
+    """One open incident table per process, for the current version (reopened when the version changes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: tuple[str, Table] | None = None
+
+    def get(self, version: str, path: Callable[[], Path]) -> Table:
+        opened = self._open
+        if opened is None or opened[0] != version:
+            with self._lock:
+                if self._open is None or self._open[0] != version:
+                    # the previous version's table is not closed here: a request may still be reading it
+                    self._open = (version, Table(path()))
+                opened = self._open
+        return opened[1]
 
 
 class LocalBackend:
@@ -71,6 +96,7 @@ class LocalBackend:
         self._opened: tuple[str, ox.Store] | None = None
         self._checked = 0.0
         self._version = ""
+        self._tables = _Tables()
         # per request (thread or task): [] until first used, then [(version, its open store)]
         self._pin: contextvars.ContextVar[list[tuple[str, ox.Store]] | None] = contextvars.ContextVar(
             f"pin-{id(self)}", default=None
@@ -180,6 +206,10 @@ class LocalBackend:
 
         return chunks()
 
+    def table(self) -> Table:
+        version = self.version()
+        return self._tables.get(version, lambda: ensure_for_version(self.store.version_dir(version)))
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -197,6 +227,9 @@ class RemoteBackend:
         self.remote = RemoteStore.from_settings(settings, url)
         self._version = ""
         self._checked = 0.0
+        self._tables = _Tables()
+        # the remote's incident tables are built here from the remote, by the same query, one per remote version
+        self._tables_root = Path(tempfile.gettempdir()) / "psk-tables" / hashlib.sha256(url.encode()).hexdigest()[:16]
         self._pin: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(f"pin-{id(self)}", default=None)
 
     @contextlib.contextmanager
@@ -257,6 +290,15 @@ class RemoteBackend:
             if data:
                 yield data
         yield compressor.flush()
+
+    def table(self) -> Table:
+        version = self.version()
+        directory = self._tables_root / hashlib.sha256(version.encode()).hexdigest()[:16]
+
+        def select(query: str) -> Result:
+            return self.remote.execute(query, max_rows=1 << 40, timeout=max(self.remote.timeout, 600.0))
+
+        return self._tables.get(version, lambda: ensure_table(directory, export_rows(select)))
 
     def close(self) -> None:
         pass

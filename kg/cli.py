@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from . import formats
 from .allocator import CHOICES
 from .config import Settings
+from .cube import publish_statistics
 from .errors import KGError, StoreMissing
 from .namespaces import PREFIXES
 from .store import LocalStore
@@ -201,11 +202,11 @@ def stats(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def compact(ctx: click.Context) -> None:
-    """Publish a compacted copy of the current store version (after loads run with --no-compact)."""
+    """Publish a compacted copy of the current store version with its statistics graph (after --no-compact loads)."""
     s = settings_of(ctx)
     started = time.monotonic()
     try:
-        version = LocalStore(s.store).compact()
+        version = publish_statistics(LocalStore(s.store), s.iris)
     except KGError as exc:
         _fail(exc)
     click.echo(f"compacted in {time.monotonic() - started:.1f} s; current version {version}")

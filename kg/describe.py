@@ -7,9 +7,7 @@ same model from the same queries (kg/queries/*.rq, IRIs bound as parameters). A 
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Mapping
+from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,9 +16,27 @@ import pyoxigraph as ox
 from . import queries
 from .backend import Backend
 from .cache import LRUCache
-from .errors import KGError
+from .incidents import FILTER_KEYS, PAGE_SIZE, Facet, Incident, IncidentFilter, IncidentTable, InvalidFilter, table_page
+from .incidents import rows as incident_rows
+from .incidents import sparql as incident_sparql
 from .namespaces import PREFIXES, PSK, RDF, SCHEMA, Base
+from .search import SEARCH_FILE, SearchHit, SearchIndex, SearchResults
 from .sparql import Result
+
+CLASS_SORT_LIMIT = 5_000  # class pages sort members by label up to this many instances (else: index order)
+INCOMING_SAMPLE = 25  # subjects shown per incoming property (entity_incoming_sample.rq has the same LIMIT)
+
+__all__ = [
+    "FILTER_KEYS",
+    "Facet",
+    "Incident",
+    "IncidentFilter",
+    "IncidentTable",
+    "InvalidFilter",
+    "Reader",
+    "SearchHit",
+    "SearchResults",
+]
 
 # Classes whose pages list incidents (as place, province, or actor in a role).
 INCIDENT_CLASSES = frozenset(
@@ -38,7 +54,6 @@ INCIDENT_CLASSES = frozenset(
         "Government",
     }
 )
-INCIDENT_PAGE_ROWS = 500  # incidents shown on an entity page (the csv/json twins have them all)
 
 
 def curie(iri: str) -> str | None:
@@ -237,96 +252,6 @@ class Entity:
 
 
 @dataclass(frozen=True)
-class Incident:
-    iri: str
-    label: str
-    date: str
-    types: tuple[str, ...]
-    place: str
-    place_label: str
-    fatalities: int | None
-    roles: tuple[str, ...]
-
-
-FILTER_KEYS = ("from", "to", "type", "place")
-
-
-@dataclass(frozen=True)
-class IncidentFilter:
-    """The filters of an incident table (dates as YYYY-MM-DD; empty means no filter)."""
-
-    start: str = ""
-    end: str = ""
-    type: str = ""
-    place: str = ""
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> IncidentFilter:
-        """From request arguments (from, to, type, place); a date that is not YYYY-MM-DD is an error naming it."""
-        start, end = args.get("from", "").strip(), args.get("to", "").strip()
-        for name, value in (("from", start), ("to", end)):
-            if value:
-                try:
-                    dt.date.fromisoformat(value)
-                except ValueError:
-                    raise InvalidFilter(f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
-        return cls(start, end, args.get("type", "").strip(), args.get("place", "").strip())
-
-    def as_args(self) -> dict[str, str]:
-        """The non-empty filters as request arguments."""
-        pairs = zip(FILTER_KEYS, (self.start, self.end, self.type, self.place), strict=True)
-        return {k: v for k, v in pairs if v}
-
-    def apply(self, items: list[Incident]) -> list[Incident]:
-        out = []
-        for it in items:
-            if self.start and (not it.date or it.date < self.start):
-                continue
-            if self.end and (not it.date or it.date > self.end):
-                continue
-            if self.type and self.type not in it.types:
-                continue
-            if self.place and self.place != it.place_label:
-                continue
-            out.append(it)
-        return out
-
-
-class InvalidFilter(KGError):
-    status = 400
-
-
-@dataclass(frozen=True)
-class IncidentTable:
-    """What an entity page shows of its incidents: a page of the filtered rows, totals, the series and filter options."""
-
-    items: tuple[Incident, ...]
-    total: int  # after filtering
-    all_total: int
-    series: tuple[tuple[str, int], ...]
-    types: tuple[str, ...]
-    places: tuple[str, ...]
-    filter: IncidentFilter
-
-
-def monthly_series(items: list[Incident]) -> list[tuple[str, int]]:
-    """Incidents per month (YYYY-MM), gaps filled, for the time-series chart (at most 600 months)."""
-    counts = Counter(it.date[:7] for it in items if it.date)
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    y, m = int(first[:4]), int(first[5:7])
-    out: list[tuple[str, int]] = []
-    while f"{y:04d}-{m:02d}" <= last and len(out) < 600:
-        key = f"{y:04d}-{m:02d}"
-        out.append((key, counts.get(key, 0)))
-        m += 1
-        if m > 12:
-            y, m = y + 1, 1
-    return out
-
-
-@dataclass(frozen=True)
 class ClassCount:
     iri: str
     name: str
@@ -340,13 +265,20 @@ class ClassPage:
     members: tuple[Ref, ...]
     page: int
     more: bool
+    total: int = 0  # exact number of instances
+    size: int = 200
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    iri: str
-    label: str
-    type: str  # local name of its psk class, "" if none
+class Statistics:
+    """What the statistics cube says of an entity: (year, incidents, fatalities) and (event type, incidents, fatalities)."""
+
+    years: tuple[tuple[str, int, int], ...]
+    types: tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -372,7 +304,13 @@ class Reader:
     incident_cache_rows: int = 100_000
 
     def __post_init__(self) -> None:
-        self._incidents: LRUCache[list[Incident]] = LRUCache(self.incident_cache_rows, len)
+        # incident tables shown (weighed by their rows), per dataset version
+        self._incidents: LRUCache[list[IncidentTable | None]] = LRUCache(
+            self.incident_cache_rows, lambda t: 1 + (len(t[0].items) if t[0] else 0)
+        )
+        # entities described, per dataset version (weighed by their statements and incoming links shown)
+        self._entities: LRUCache[list[Entity | None]] = LRUCache(self.incident_cache_rows, _entity_weight)
+        self._search_index: SearchIndex | None = None
 
     def _select(self, name: str, max_rows: int = 10_000, **bound: ox.NamedNode | ox.Literal) -> Result:
         return self.backend.select(queries.text(name), bound or None, max_rows=max_rows)
@@ -381,7 +319,15 @@ class Reader:
         return self._select("entity_exists", entity=ox.NamedNode(iri)).boolean
 
     def describe(self, iri: str) -> Entity | None:
-        """Everything an entity page shows about iri, or None when nothing is known about it."""
+        """Everything an entity page shows about iri, or None when nothing is known about it; cached per version."""
+        key = (self.backend.version(), iri)
+        cached = self._entities.get(key)
+        if cached is None:
+            cached = [self._describe(iri)]
+            self._entities.put(key, cached)
+        return cached[0]
+
+    def _describe(self, iri: str) -> Entity | None:
         entity = ox.NamedNode(iri)
         labels: list[str] = []
         types: OrderedDict[str, str] = OrderedDict()
@@ -456,12 +402,36 @@ class Reader:
         return tuple(PropertyValues(ref, tuple(values)) for ref, values in groups.values())
 
     def _incoming(self, entity: ox.NamedNode) -> tuple[IncomingLinks, ...]:
+        # Exact counts from the graph; the sample of a property whose subjects are (all, or at least a sample's worth)
+        # incidents comes from the incident table (one indexed lookup) instead of sorting every subject in SPARQL.
+        from_table = self._incident_links(entity.value)
         out = []
         for p, p_label, n in cols(self._select("entity_incoming", entity=entity), "p", "pLabel", "n"):
-            sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
-            subjects = tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
+            table_sample = from_table.get(p.value)
+            if table_sample is not None and (table_sample[0] == int(n.value) or len(table_sample[1]) >= INCOMING_SAMPLE):
+                subjects = table_sample[1]
+            else:
+                sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
+                subjects = tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
             out.append(IncomingLinks(Ref(p.value, label_or_curie(p.value, p_label)), int(n.value), subjects))
         return tuple(out)
+
+    def _incident_links(self, iri: str) -> dict[str, tuple[int, tuple[Ref, ...]]]:
+        """Per predicate: how many incidents link to iri through it, and the first 25 of them (by IRI) with labels."""
+        table = self.backend.table()
+        out: dict[str, tuple[int, tuple[Ref, ...]]] = {}
+        counts = table.rows(
+            "SELECT predicate, count(DISTINCT incident) FROM links WHERE entity = ? AND predicate IS NOT NULL GROUP BY predicate",
+            [iri],
+        )
+        for predicate, n in counts:
+            rows = table.rows(
+                "SELECT DISTINCT l.incident, i.label FROM links l JOIN incidents i USING (id)"
+                f" WHERE l.entity = ? AND l.predicate = ? ORDER BY l.incident LIMIT {INCOMING_SAMPLE}",
+                [iri, predicate],
+            )
+            out[predicate] = (n, tuple(Ref(s, label or label_or_curie(s, None)) for s, label in rows))
+        return out
 
     def _claims(self, entity: ox.NamedNode) -> tuple[ClaimRef, ...]:
         """Claims about the entity or (for an incident) any of its sub-events; one per claim, with what it is about."""
@@ -588,61 +558,75 @@ class Reader:
                 out.append(Assertion(subject, predicate, Ref(o.value, label_or_curie(o.value, o_label))))
         return tuple(out)
 
-    # -- incidents -------------------------------------------------------------------------------------
+    # -- incidents (from the derived incident table, kg/tables.py) -----------------------------------------
 
-    def incidents(self, iri: str) -> list[Incident]:
-        """The incidents of a place or actor, by date; cached per dataset version (filters and twins re-use it)."""
-        key = (self.backend.version(), iri)
+    def incidents(self, iri: str, flt: IncidentFilter | None = None, sort: str = "date") -> list[Incident]:
+        """Every incident of a place or actor under the filters (the csv/json twins), in the page's order."""
+        return incident_rows(self.backend.table(), iri, flt or IncidentFilter(), sort)
+
+    def incident_table(
+        self, iri: str, flt: IncidentFilter | None = None, page: int = 1, sort: str = "date", size: int = PAGE_SIZE
+    ) -> IncidentTable | None:
+        """One page of an entity's incident table with exact totals, the monthly series and the filter options with
+        counts (None when it has no incidents); cached per dataset version."""
+        flt = flt or IncidentFilter()
+        key = (self.backend.version(), iri, flt, page, sort, size)
         cached = self._incidents.get(key)
         if cached is None:
-            cached = self._load_incidents(iri)
+            table = table_page(self.backend.table(), iri, flt, page, sort, size)
+            cached = [table]
             self._incidents.put(key, cached)
-        return cached
+        return cached[0]
 
-    def _load_incidents(self, iri: str) -> list[Incident]:
-        names = ("incident", "label", "date", "typeLabel", "place", "placeLabel", "fatalities", "role")
-        rows = cols(self._select("entity_incidents", max_rows=1_000_000, entity=ox.NamedNode(iri)), *names)
-        seen: dict[str, dict[str, Any]] = {}
-        for incident, label, date, type_label, place, place_label, fatalities, role in rows:
-            item = seen.setdefault(
-                incident.value,
-                {
-                    "iri": incident.value,
-                    "label": label.value,
-                    "date": _value(date),
-                    "types": [],
-                    "place": _value(place),
-                    "place_label": _value(place_label),
-                    "fatalities": int(fatalities.value) if fatalities is not None else None,
-                    "roles": [],
-                },
-            )
-            if type_label is not None and type_label.value not in item["types"]:
-                item["types"].append(type_label.value)
-            if role.value not in item["roles"]:
-                item["roles"].append(role.value)
-        items = [Incident(**{**d, "types": tuple(d["types"]), "roles": tuple(d["roles"])}) for d in seen.values()]
-        return sorted(items, key=lambda r: (r.date, r.iri))
+    def incident_query(self, iri: str, flt: IncidentFilter | None = None, sort: str = "date") -> str:
+        """The SPARQL query listing exactly the rows of this incident view, for a researcher to run and edit."""
+        return incident_sparql(self.backend.table(), iri, flt or IncidentFilter(), sort)
 
-    def incident_table(self, iri: str, flt: IncidentFilter, page_rows: int = INCIDENT_PAGE_ROWS) -> IncidentTable | None:
-        """The incident table of an entity page (None when it has no incidents)."""
-        all_items = self.incidents(iri)
-        if not all_items:
+    def statistics(self, iri: str) -> Statistics | None:
+        """An entity's incidents and fatalities per year (and event type, for places) from the statistics cube;
+        cached per dataset version."""
+        key = ("statistics", self.backend.version(), iri)
+        cached = self._entities.get(key)
+        if cached is None:
+            cached = [self._statistics(iri)]  # type: ignore[list-item]
+            self._entities.put(key, cached)
+        return cached[0]  # type: ignore[return-value]
+
+    def _statistics(self, iri: str) -> Statistics | None:
+        # The incident table the cube is generated from, grouped the cube's way (its observations for this entity,
+        # summed): SPARQL over the statistics graph gives the same numbers (statistics_query) but costs more per view.
+        table = self.backend.table()
+        base = "FROM incidents i WHERE i.month IS NOT NULL"
+        area = table.rows(
+            "SELECT CAST(year AS VARCHAR), event_type, any_value(event_type_label), count(*), coalesce(sum(fatalities), 0)"
+            f" {base} AND i.event_type IS NOT NULL AND (i.province = $e OR i.district = $e) GROUP BY ALL ORDER BY ALL",
+            {"e": iri},
+        )
+        rows = area or table.rows(
+            "SELECT CAST(year AS VARCHAR), NULL, NULL, count(*), coalesce(sum(fatalities), 0)"
+            f" {base} AND i.id IN (SELECT id FROM links WHERE entity = $e AND kind = 'actor') GROUP BY ALL ORDER BY ALL",
+            {"e": iri},
+        )
+        if not rows:
             return None
-        items = flt.apply(all_items)
-        return IncidentTable(
-            items=tuple(items[:page_rows]),
-            total=len(items),
-            all_total=len(all_items),
-            series=tuple(monthly_series(items)),
-            types=tuple(sorted({t for it in all_items for t in it.types})),
-            places=tuple(sorted({it.place_label for it in all_items if it.place_label})),
-            filter=flt,
+        years: dict[str, list[int]] = {}
+        types: dict[str, list[Any]] = {}
+        for year, typ, type_label, n, f in rows:
+            y = years.setdefault(year, [0, 0])
+            y[0] += int(n)
+            y[1] += int(f)
+            if typ is not None:
+                t = types.setdefault(typ, [type_label or label_or_curie(typ, None), 0, 0])
+                t[1] += int(n)
+                t[2] += int(f)
+        return Statistics(
+            tuple((y, v[0], v[1]) for y, v in sorted(years.items())),
+            tuple(sorted(((t[0], t[1], t[2]) for t in types.values()), key=lambda t: (-t[1], t[0]))),
         )
 
-    def incident_query(self, iri: str) -> str:
-        """The incident query for a researcher to run and edit: the entity given as a VALUES row."""
-        text = queries.text("entity_incidents")
+    def statistics_query(self, iri: str) -> str:
+        """The cube query behind statistics(), for a researcher to run: the entity given as a VALUES row."""
+        text = queries.text("entity_statistics")
         return text.replace("WHERE {", f"WHERE {{\n  VALUES ?entity {{ {ox.NamedNode(iri)} }}", 1)
 
     # -- documents, listings, search -------------------------------------------------------------------
@@ -655,23 +639,55 @@ class Reader:
         return self._select("dataset_void", dataset=ox.NamedNode(self.base.dataset)).triples
 
     def class_counts(self) -> list[ClassCount]:
-        rows = cols(self._select("class_counts"), "class", "label", "n")
-        return [ClassCount(c.value, c.value[len(PSK) :], label_or_curie(c.value, label), int(n.value)) for c, label, n in rows]
+        """Instances per psk: class, exact, from the incident table's class counts (written with the version)."""
+        rows = self.backend.table().rows("SELECT class, label, n FROM classes ORDER BY n DESC, class")
+        return [ClassCount(c, c[len(PSK) :], label or label_or_curie(c, None), int(n)) for c, label, n in rows]
 
     def class_page(self, name: str, page: int = 1, size: int = 200) -> ClassPage:
-        rows = cols(self._select("class_members", max_rows=page * size + 1, **{"class": ox.NamedNode(PSK + name)}), "s", "label")
-        members = tuple(Ref(s.value, label_or_curie(s.value, label)) for s, label in rows[(page - 1) * size : page * size])
-        return ClassPage(name, members, page, len(rows) > page * size)
+        """One page of a class's members: incidents from the table (by label), small classes sorted by label, large
+        ones in index order (exact totals either way)."""
+        table = self.backend.table()
+        found = table.rows("SELECT n FROM classes WHERE class = ?", [PSK + name])
+        total = int(found[0][0]) if found else 0
+        offset = (page - 1) * size
+        if name == "Incident":
+            rows = table.rows("SELECT incident, label FROM incidents ORDER BY label, incident LIMIT ? OFFSET ?", [size, offset])
+            members = tuple(Ref(s, label or label_or_curie(s, None)) for s, label in rows)
+        elif total <= CLASS_SORT_LIMIT:
+            rows = cols(
+                self._select("class_members", max_rows=page * size + 1, **{"class": ox.NamedNode(PSK + name)}), "s", "label"
+            )
+            members = tuple(Ref(s.value, label_or_curie(s.value, label)) for s, label in rows[offset : page * size])
+        else:
+            subjects = cols(
+                self._select("class_members_indexed", max_rows=page * size, **{"class": ox.NamedNode(PSK + name)}), "s"
+            )
+            members = tuple(Ref(s.value, self._label(s)) for (s,) in subjects[offset:])
+        return ClassPage(name, members, page, offset + len(members) < total, total, size)
+
+    def _label(self, entity: ox.NamedNode) -> str:
+        rows = cols(self._select("entity_label", entity=entity), "label")
+        return label_or_curie(entity.value, rows[0][0] if rows else None)
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
-        text = text.strip().lower()
-        if len(text) < 2:
-            return []
-        rows = cols(self._select("search", max_rows=limit, q=ox.Literal(text[:100])), "s", "label", "type")
-        return [
-            SearchHit(s.value, label_or_curie(s.value, label), typ.value[len(PSK) :] if typ is not None else "")
-            for s, label, typ in rows
-        ]
+        """The best matches of a label and alias search (the first page of search_page)."""
+        return list(self.search_page(text, size=limit).hits)
+
+    def search_page(self, text: str, type_filter: str = "", page: int = 1, size: int = 20) -> SearchResults:
+        """Full-text search (kg/search.py: the version's FTS5 index): ranked hits, exact total, type facets, paging."""
+        table = self.backend.table()  # the index is written with the version's incident table, beside it
+        path = table.path.parent / SEARCH_FILE
+        index = self._search_index
+        if index is None or index.path != path:
+            index = self._search_index = SearchIndex(path)
+        return index.search(text, type_filter, page, size)
+
+
+def _entity_weight(item: list[Entity | None]) -> int:
+    e = item[0]
+    if not isinstance(e, Entity):
+        return 1
+    return 1 + sum(len(g.values) for g in e.outgoing) + sum(len(g.subjects) for g in e.incoming) + len(e.claims)
 
 
 def _label_key(item: Ref | SourceLink) -> tuple[str, str]:

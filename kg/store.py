@@ -37,6 +37,7 @@ from .errors import KGError, StoreMissing, StoreWriteFailed
 PARTIAL = ".partial"  # suffix of a version being written (a leftover one is a crashed write)
 META = ".json"  # beside a published version: when it was made, what it follows, what it replaces
 REPLACED = ".replaced"  # marker beside a version that a compacted copy of it replaced
+DERIVED = (".dumps", ".tables")  # directories of files derived from a version, beside it (kg/dumps.py, kg/tables.py)
 
 
 @dataclass
@@ -96,7 +97,7 @@ class LocalStore:
         if not self.versions.is_dir():
             return out
         for d in sorted(self.versions.iterdir(), key=lambda p: p.name):
-            if not d.is_dir() or d.name.endswith(".dumps"):
+            if not d.is_dir() or d.name.endswith(DERIVED):
                 continue
             name = d.name
             meta = self._meta(name) or {}
@@ -253,7 +254,7 @@ class LocalStore:
     def _version_dirs(self) -> list[Path]:
         """Complete version directories (published or not), oldest first."""
         return sorted(
-            (d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith((".dumps", PARTIAL))),
+            (d for d in self.versions.iterdir() if d.is_dir() and not d.name.endswith((*DERIVED, PARTIAL))),
             key=lambda d: d.name,
         )
 
@@ -276,7 +277,7 @@ class LocalStore:
             name = d.name
             if d.is_dir() and name.endswith(PARTIAL):
                 self._discard(d)
-            elif d.is_dir() and not name.endswith(".dumps") and name not in keep and not self._replaced(name):
+            elif d.is_dir() and not name.endswith(DERIVED) and name not in keep and not self._replaced(name):
                 self._remove(d)
         for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -305,8 +306,9 @@ class LocalStore:
 
     def _remove_orphans(self) -> None:
         for f in list(self.versions.iterdir()):
-            if f.is_dir() and f.name.endswith(".dumps"):
-                if not (self.versions / f.name[: -len(".dumps")]).is_dir():
+            if f.is_dir() and f.name.endswith(DERIVED):
+                stem = f.name.rsplit(".", 1)[0]
+                if not (self.versions / stem).is_dir():
                     shutil.rmtree(f, ignore_errors=True)
             elif f.name.endswith((META, REPLACED)) and not f.name.startswith("."):
                 stem = f.name[: -len(META)] if f.name.endswith(META) else f.name[: -len(REPLACED)]
@@ -329,7 +331,8 @@ class LocalStore:
     @staticmethod
     def _remove(version_dir: Path) -> None:
         shutil.rmtree(version_dir, ignore_errors=True)
-        shutil.rmtree(version_dir.with_name(version_dir.name + ".dumps"), ignore_errors=True)
+        for suffix in DERIVED:
+            shutil.rmtree(version_dir.with_name(version_dir.name + suffix), ignore_errors=True)
         version_dir.with_name(version_dir.name + REPLACED).unlink(missing_ok=True)
         version_dir.with_name(version_dir.name + META).unlink(missing_ok=True)
 

@@ -20,8 +20,10 @@ from kg import formats
 from kg.describe import IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
 from kg.dumps import DUMP_NAME, dump_file_name, dump_format
 from kg.errors import DumpUnavailable
+from kg.incidents import SORTS
 from kg.namespaces import CANONICAL_BASE, ONTOLOGY_IRI, PREFIXES, PSK
 from kg.ontology import ONTOLOGY_FILES
+from kg.search import SearchResults
 from kg.sparql import serialize_triples
 
 from .negotiation import BadAccept, NotAcceptable, choose
@@ -122,6 +124,15 @@ def _filter() -> IncidentFilter:
         abort(400, description=str(exc))
 
 
+def _paging() -> tuple[int, str]:
+    raw, sort = request.args.get("page", "1").strip() or "1", request.args.get("sort", "date").strip() or "date"
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or len(raw) > 9:
+        abort(400, description=f"page={raw!r} is not a page number (1 or more)")
+    if sort not in SORTS:
+        abort(400, description=f"sort={sort!r} is not one of {', '.join(SORTS)}")
+    return int(raw), sort
+
+
 @bp.route("/page/<path:rest>", methods=["GET", "HEAD"])
 def page(rest: str) -> Response:
     path = _check_path(rest)
@@ -130,17 +141,31 @@ def page(rest: str) -> Response:
     if entity is None:
         abort(404, description=f"nothing is known about {iri}")
     incidents = None
+    state: dict[str, str] = {}
+    query_link = ""
     if entity.has_incidents:
         flt = _filter()
-        incidents = reader().incident_table(iri, flt)
+        page_no, sort = _paging()
+        try:
+            incidents = reader().incident_table(iri, flt, page_no, sort)
+        except InvalidFilter as exc:
+            abort(400, description=str(exc))
+        state = {**flt.as_args(), **({"sort": sort} if sort != "date" else {})}
+        if incidents:
+            query_link = url_for("sparql.query_page", query=reader().incident_query(iri, flt, sort))
     html = render_template(
         "entity.html",
         e=entity,
         title=page_title(entity),
         path=path,
         incidents=incidents,
-        incidents_qs=urllib.parse.urlencode(incidents.filter.as_args()) if incidents else "",
-        incident_query_link=url_for("sparql.query_page", query=reader().incident_query(iri)) if incidents else "",
+        incidents_qs=urllib.parse.urlencode(state),
+        page_link=lambda n: (
+            url_for("ld.page", rest=path) + "?" + urllib.parse.urlencode({**state, **({"page": n} if n > 1 else {})})
+        ),
+        incident_query_link=query_link,
+        statistics=reader().statistics(iri) if incidents else None,
+        cube_query=reader().statistics_query(iri) if incidents else "",
         data_links={f.ext: (url_for("ld.data", rest=f"{path}.{f.ext}"), f.media_type) for f in DOCUMENTS.values()},
     )
     resp = Response(html, mimetype="text/html")
@@ -160,7 +185,10 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
-INCIDENT_COLUMNS = ("incident", "label", "date", "types", "place", "place_label", "fatalities", "roles")
+INCIDENT_COLUMNS = (
+    "incident", "event_id", "label", "date", "event_type", "sub_event_type", "types", "actors", "province", "district",
+    "place", "place_label", "lat", "lon", "fatalities", "roles", "dataset", "source",
+)  # fmt: skip
 
 
 @bp.route("/incidents/<path:rest>", methods=["GET", "HEAD"])
@@ -169,16 +197,26 @@ def incidents_export(rest: str) -> Response:
     if ext not in ("csv", "json"):
         abort(404, description="incident tables are available as .csv and .json")
     iri = path_to_iri(_check_path(stem), psk()["base"])
-    items = _filter().apply(reader().incidents(iri))
+    flt = _filter()
+    _page, sort = _paging()
+    try:
+        reader().incident_table(iri, flt, 1, sort)  # checks the filter values against the table
+        items = reader().incidents(iri, flt, sort)
+    except InvalidFilter as exc:
+        abort(400, description=str(exc))
     if ext == "json":
-        body = json.dumps({"entity": iri, "incidents": [asdict(it) for it in items]}, ensure_ascii=False)
+        body = json.dumps({"entity": iri, "total": len(items), "incidents": [asdict(it) for it in items]}, ensure_ascii=False)
         return Response(body, mimetype="application/json")
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(INCIDENT_COLUMNS)
     for it in items:
-        fatalities = "" if it.fatalities is None else str(it.fatalities)
-        cells = [it.iri, it.label, it.date, "; ".join(it.types), it.place, it.place_label, fatalities, "; ".join(it.roles)]
+        cells = [
+            it.iri, it.event_id, it.label, it.date, it.event_type, it.sub_event_type, "; ".join(it.types), it.actors,
+            it.province_label, it.district_label, it.place, it.place_label, "" if it.lat is None else str(it.lat),
+            "" if it.lon is None else str(it.lon), "" if it.fatalities is None else str(it.fatalities), "; ".join(it.roles),
+            it.dataset, it.source,
+        ]  # fmt: skip
         writer.writerow([spreadsheet_safe(c) for c in cells])
     return Response(buf.getvalue(), mimetype="text/csv")
 
@@ -205,23 +243,47 @@ def class_page(name: str) -> str:
     listing = reader().class_page(name, page_no)
     if not listing.members and page_no == 1:
         abort(404, description=f"no instances of psk:{name}")
-    return render_template("class.html", name=name, members=listing.members, page=page_no, more=listing.more)
+    return render_template("class.html", name=name, members=listing.members, page=page_no, more=listing.more, listing=listing)
 
 
-def search_results(text: str) -> list[dict[str, Any]]:
+def _search() -> SearchResults:
+    args = request.args
+    raw_page, raw_size = (args.get("page") or "1").strip(), (args.get("size") or "20").strip()
+    for name, raw, top in (("page", raw_page, 10**6), ("size", raw_size, 100)):
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+            abort(400, description=f"{name}={raw!r} is not a number from 1 to {top}")
+    type_filter = (args.get("type") or "").strip()
+    if type_filter and not type_filter.isidentifier():
+        abort(400, description=f"type={type_filter!r} is not a class name")
+    return reader().search_page(args.get("q", ""), type_filter, int(raw_page), int(raw_size))
+
+
+def _hits(results: SearchResults) -> list[dict[str, Any]]:
     base = psk()["base"]
-    return [{**asdict(hit), "page": iri_to_path(hit.iri, base) or hit.iri} for hit in reader().search(text)]
+    return [{**asdict(hit), "page": iri_to_path(hit.iri, base) or hit.iri} for hit in results.hits]
 
 
 @bp.get("/api/search")
 def api_search() -> Response:
-    return Response(json.dumps(search_results(request.args.get("q", "")), ensure_ascii=False), mimetype="application/json")
+    """The hits as a JSON list (for the autocomplete); the exact total in X-Total-Count, the next page in Link."""
+    results = _search()
+    resp = Response(json.dumps(_hits(results), ensure_ascii=False), mimetype="application/json")
+    resp.headers["X-Total-Count"] = str(results.total)
+    if results.page < results.pages:
+        args = {**request.args.to_dict(), "page": str(results.page + 1)}
+        resp.headers["Link"] = f'<{url_for("ld.api_search")}?{urllib.parse.urlencode(args)}>; rel="next"'
+    return resp
 
 
 @bp.get("/search")
 def search() -> str:
-    q = request.args.get("q", "")
-    return render_template("search.html", q=q, results=search_results(q))
+    results = _search()
+    args = {k: v for k, v in request.args.to_dict().items() if k in ("q", "type", "size")}
+
+    def link(**changes: str) -> str:
+        return url_for("ld.search") + "?" + urllib.parse.urlencode({k: v for k, v in {**args, **changes}.items() if v})
+
+    return render_template("search.html", q=request.args.get("q", ""), results=_hits(results), found=results, link=link)
 
 
 # -- dumps, VoID, ontology -----------------------------------------------------------------------

@@ -142,8 +142,8 @@ def test_a_load_killed_while_compacting_keeps_the_loaded_version(store: Path) ->
 def test_a_load_on_a_full_disk_fails_cleanly(seed_store: Path, tmp_path: Path) -> None:
     from bench.synthetic import generate
 
-    big = generate(tmp_path / "big.csv", 3000)
-    with small_tmpfs(tmp_path / "disk", "4m") as disk:
+    big = generate(tmp_path / "big.csv", 10000)
+    with small_tmpfs(tmp_path / "disk", "12m") as disk:  # room for the seed store and its derived tables (kg/tables.py)
         store = copy_store(seed_store, disk / "store")
         before = snapshot(store)
         failed = kg(store, "load", "acled", str(big))

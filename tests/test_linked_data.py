@@ -161,7 +161,7 @@ def test_province_incidents_series_filters_and_twins(client: FlaskClient) -> Non
     table = filtered[filtered.index('<table class="incidents">') :]
     table = table[: table.index("</table>")]
     assert "acled-syn0002" in table and "acled-syn0003" not in table
-    csv_text = get(client, "/incidents/id/province/khyber-pakhtunkhwa.csv", params={"type": "Battles"}).text
+    csv_text = get(client, "/incidents/id/province/khyber-pakhtunkhwa.csv", params={"type": PREFIXES["et"] + "battles"}).text
     assert "acled-syn0003" in csv_text and "acled-syn0002" not in csv_text
     data = get(client, "/incidents/id/province/khyber-pakhtunkhwa.json").get_json()
     assert {i["iri"].rsplit("/", 1)[-1] for i in data["incidents"]} >= {"acled-syn0002", "acled-syn0003"}
@@ -253,8 +253,8 @@ def test_html_is_escaped(hostile: FlaskClient) -> None:
     assert "<script>alert" not in query and "&lt;script&gt;" in query
 
 
-def test_incident_lists_are_cached_per_dataset_version(tmp_path: Path) -> None:
-    """Filtering a province's incidents re-uses its list; a new dataset version (a load) is seen at once."""
+def test_incident_tables_are_cached_per_dataset_version(tmp_path: Path) -> None:
+    """A repeated view re-uses the page's incident table; a new dataset version (a load) is seen at once."""
     from server import create_app
 
     path = tmp_path / "store"
@@ -266,9 +266,12 @@ def test_incident_lists_are_cached_per_dataset_version(tmp_path: Path) -> None:
     url = "/incidents/id/province/balochistan.json"
     before = client.get(url).get_json()["incidents"]
     assert before and cache.hits == 0
+    assert client.get("/page/id/province/balochistan").status_code == 200
+    hits = cache.hits
+    assert client.get("/page/id/province/balochistan").status_code == 200 and cache.hits == hits + 1
     filtered = client.get(url, query_string={"from": before[-1]["date"]}).get_json()["incidents"]
-    assert cache.hits == 1 and filtered and all(it["date"] >= before[-1]["date"] for it in filtered)
-    # a second export adds one more Balochistan event: the next request reads the new version, not the cache
+    assert filtered and all(it["date"] >= before[-1]["date"] for it in filtered)
+    # a second export adds one more Balochistan event: the next request reads the new version's table
     lines = (FIXTURES / "acled_small.csv").read_text(encoding="utf-8").splitlines()
     balochistan = next(line for line in lines[1:] if ",Baluchistan," in line)  # the ACLED spelling
     event_id = balochistan.split(",", 1)[0]

@@ -11,8 +11,9 @@ import pytest
 from kg import formats
 from kg.cache import LRUCache
 from kg.config import Settings
-from kg.describe import Incident, IncidentFilter, InvalidFilter, monthly_series
+from kg.describe import IncidentFilter, InvalidFilter
 from kg.errors import BadAccept, KGError, NotAcceptable
+from kg.incidents import fill_months
 from kg.namespaces import CANONICAL_BASE, Base
 from server.negotiation import choose, parse_accept
 from server.protocol import ProtocolError, choose_format, parse_request
@@ -172,43 +173,43 @@ def test_lru_cache_is_bounded_by_weight() -> None:
     assert cache.get("huge") is None and cache.hits == 3
 
 
-def _incident(date: str, types: tuple[str, ...] = ("Battles",), place: str = "Quetta") -> Incident:
-    return Incident(f"urn:x:{date}", "x", date, types, "urn:p", place, None, ("province",))
-
-
-def test_monthly_series_fills_gaps() -> None:
-    items = [_incident("2024-11-03"), _incident("2025-01-20"), _incident("2025-01-02"), _incident("")]
-    assert monthly_series(items) == [("2024-11", 1), ("2024-12", 0), ("2025-01", 2)]
-    assert monthly_series([]) == []
+def test_fill_months_fills_gaps() -> None:
+    assert fill_months({"2024-11": 1, "2025-01": 2}) == [("2024-11", 1), ("2024-12", 0), ("2025-01", 2)]
+    assert fill_months({}) == []
 
 
 @pytest.mark.parametrize(
-    "args,kept",
+    "args,expected",
     [
-        ({}, 4),
-        ({"from": "2025-01-01"}, 2),
-        ({"to": "2024-12-31"}, 1),
-        ({"from": "2025-01-01", "to": "2025-01-10"}, 1),
-        ({"type": "Riots"}, 1),
-        ({"place": "Turbat"}, 1),
-        ({"type": "Battles", "place": "Quetta"}, 2),
+        ({}, {}),
+        ({"from": "2025-01-01", "to": "2025-01-10"}, {"from": "2025-01-01", "to": "2025-01-10"}),
+        ({"type": "https://example.org/t", "role": "perpetrator", "fmin": "0", "fmax": "12"}, None),
+        ({"actor": "https://example.org/a", "place": "https://example.org/p", "type": ""}, None),
     ],
 )
-def test_incident_filters(args: dict[str, str], kept: int) -> None:
-    items = [
-        _incident("2024-11-03"),
-        _incident("2025-01-02"),
-        _incident("2025-01-20", ("Riots",)),
-        _incident("", place="Turbat"),
-    ]
-    assert len(IncidentFilter.from_args(args).apply(items)) == kept
+def test_incident_filters_round_trip(args: dict[str, str], expected: dict[str, str] | None) -> None:
+    flt = IncidentFilter.from_args(args)
+    assert flt.as_args() == (expected if expected is not None else {k: v for k, v in args.items() if v})
+    assert bool(flt) == bool(flt.as_args())
 
 
-def test_invalid_filter_dates_are_400s() -> None:
-    with pytest.raises(InvalidFilter, match="from='11 March'"):
-        IncidentFilter.from_args({"from": "11 March"})
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ({"from": "11 March"}, "from='11 March'"),
+        ({"to": "2025-02-30"}, "to='2025-02-30'"),
+        ({"from": "2025-02-01", "to": "2025-01-01"}, "from='2025-02-01' is after"),
+        ({"fmin": "1.5"}, "fmin='1.5'"),
+        ({"fmin": "9", "fmax": "2"}, "fmin=9 is more than fmax=2"),
+        ({"type": "Battles"}, "type='Battles' is not an IRI"),
+        ({"actor": "<http://x>"}, "actor="),
+        ({"role": "perpetrator;drop"}, "role="),
+    ],
+)
+def test_invalid_filters_are_400s_naming_the_parameter(args: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidFilter, match=message.replace("(", r"\(")):
+        IncidentFilter.from_args(args)
     assert InvalidFilter.status == 400
-    assert IncidentFilter.from_args({"from": "2025-01-01", "type": ""}).as_args() == {"from": "2025-01-01"}
 
 
 def test_format_registry() -> None:

@@ -23,9 +23,11 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from ..config import Settings
+from ..cube import drop_statistics, publish_statistics
 from ..errors import KGError, LoadError, RowError
 from ..namespaces import PSK, RDF, RDFS, XSD, Base
 from ..store import LocalStore
+from ..tables import ensure_for_version
 from ..void import LoadDelta, refresh_void
 from .acled import ACLED_COLUMNS, parse_acled
 from .emit import LOADER_CLASSES, LOADER_PREDICATES, event_triples
@@ -67,7 +69,8 @@ class LoadReport:
     typed: int = 0  # triples typing a subject (each minted subject is typed once)
     version: str | None = None
     published_s: float = 0.0  # from the start until the loaded data was published
-    compact_s: float | None = None  # the compaction afterwards (None: not compacted)
+    compact_s: float | None = None  # the statistics graph and compaction afterwards
+    tables_s: float = 0.0  # writing the derived incident table and search index of the published version, afterwards
 
 
 @dataclass
@@ -263,16 +266,24 @@ def load_files(
             )
             # A first load only adds (new events, records, minted entities): carry the VoID counts forward.
             # Revising earlier loads removes statements too: count again.
+            drop_statistics(base, store)  # the previous version's statistics: regenerated from this version's table
             delta = None if revising else LoadDelta(report.quads, report.typed, LOADER_PREDICATES, LOADER_CLASSES)
             refresh_void(base, store, delta)
             say(f"publishing after {time.monotonic() - started:.1f} s")
 
         report.version = local.write(apply, from_current=True, optimize=False, locked=True)
     report.published_s = time.monotonic() - started
+    # Derived outputs, after the data is published (and served): the incident table and search index of the
+    # published version; then (compact=True) the compacted copy of it that replaces it also gets the statistics
+    # graph generated from that table. Without compaction the version has no statistics graph until `kg compact`.
+    t = time.monotonic()
+    ensure_for_version(local.version_dir(report.version))
+    report.tables_s = time.monotonic() - t
+    say(f"wrote the incident table and search index in {report.tables_s:.1f} s")
     if compact:
-        say("compacting the new version for fast reads (the loaded data is already served)")
+        say("compacting the new version for fast reads, with the statistics graph (the loaded data is already served)")
         t = time.monotonic()
-        report.version = local.compact()
+        report.version = publish_statistics(local, base, optimize=True)
         report.compact_s = time.monotonic() - t
         say(f"compacted in {report.compact_s:.1f} s")
     return report

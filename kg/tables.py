@@ -1,0 +1,250 @@
+"""The derived incident table: a columnar copy (DuckDB) of every incident of one dataset version, for pages and facets.
+
+The graph stays the source of truth. The table is derived from it by one SPARQL query (kg/queries/incident_table.rq)
+over the version it belongs to, and is never edited: a build or a load writes a new store version, and that version
+gets its own table in ``<version>.tables/incidents.duckdb`` beside it (like the dumps in ``<version>.dumps``). It is
+written after the version is published (or on first use), under a file lock, into a temporary file that is renamed
+into place: readers see a complete table or none.
+
+Tables (all IRIs as strings):
+
+* ``incidents``: one row per incident: dataset, event ID, IRI, label, date, year, month, event type and sub-event type
+  (IRIs and labels), actors with their roles, province, district, place (IRIs and labels), coordinates, fatalities,
+  source name and record.
+* ``links``: incident x entity x role, sorted by entity (one range lookup lists an entity's incidents). The role is
+  the local name of the predicate (``perpetrator``, ``target``, ``province``, ``place``, ``eventType``, ...; every
+  IRI-valued statement of an incident except rdf:type and psk:source), plus ``within`` for every place that the
+  incident's place is (transitively) psk:locatedIn.
+* ``concept_up``: every concept with itself and each broader concept above it (skos:broader*).
+* ``classes``: every psk: class with its label and exact number of instances.
+* ``terms``: the linked entities and the places and concepts above them: label, kind (actor, place, concept, other),
+  class, parent place, broader concept, coordinates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyoxigraph as ox
+
+from . import queries
+from .namespaces import PREFIXES, PSK, RDF, RDFS, SCHEMA, SKOS
+
+TABLE_FILE = "incidents.duckdb"
+QUERY = "incident_table"
+WITHIN = "within"  # derived role: a place above the incident's place (psk:place/psk:locatedIn+)
+
+Exporter = Callable[[str, Path], None]  # writes a kg/queries query's result as SPARQL CSV to a path
+
+
+def tables_dir(version_dir: Path) -> Path:
+    return Path(str(version_dir) + ".tables")
+
+
+def export_local(store: ox.Store) -> Exporter:
+    """The query over an embedded store, serialized by Oxigraph itself (SPARQL 1.1 CSV)."""
+
+    def run(name: str, path: Path) -> None:
+        result = store.query(queries.text(name), prefixes=PREFIXES)
+        assert isinstance(result, ox.QuerySolutions)
+        result.serialize(str(path), format=ox.QueryResultsFormat.CSV)
+
+    return run
+
+
+def export_rows(select: Callable[[str], Any]) -> Exporter:
+    """The same query through a backend's select (a remote SPARQL server), written as CSV here."""
+
+    def run(name: str, path: Path) -> None:
+        result = select(queries.text(name))
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(result.variables)
+            for row in result.rows:
+                writer.writerow(["" if term is None else term.value for term in row])
+
+    return run
+
+
+LITERALS = ("eventId", "date", "endDate", "fatalities", "sourceName", "label")  # the literal fields of an incident row
+
+_BUILD_SQL = """
+CREATE TEMP TABLE raw AS SELECT * FROM read_csv($csv, header = true, quote = '"', escape = '"',
+    columns = {{'kind': 'VARCHAR', 's': 'VARCHAR', 'p': 'VARCHAR', 'o': 'VARCHAR'}});
+CREATE TEMP TABLE class_closure AS
+    SELECT s AS class, o AS super FROM raw WHERE kind = 'c'
+    UNION SELECT DISTINCT o, o FROM raw WHERE kind = 't' AND p = '{type}';
+CREATE TABLE terms AS
+    SELECT s AS iri,
+           coalesce(min(o) FILTER (p = '{label}'), min(o) FILTER (p = '{pref}')) AS label,
+           min(o) FILTER (p = '{type}' AND starts_with(o, '{psk}')) AS class,
+           min(o) FILTER (p = '{located}') AS parent,
+           min(o) FILTER (p = '{broader}') AS broader,
+           TRY_CAST(min(o) FILTER (p = '{lat}') AS DOUBLE) AS lat,
+           TRY_CAST(min(o) FILTER (p = '{lon}') AS DOUBLE) AS lon,
+           CASE WHEN bool_or(p = '{type}' AND o IN (SELECT class FROM class_closure WHERE super = '{psk}Actor')) THEN 'actor'
+                WHEN bool_or(p = '{type}' AND o IN (SELECT class FROM class_closure WHERE super = '{psk}Place')) THEN 'place'
+                WHEN bool_or(p = '{type}' AND o = '{concept}') THEN 'concept'
+                ELSE 'other' END AS kind
+    FROM raw WHERE kind = 't' GROUP BY s;
+CREATE TEMP TABLE ancestors AS
+    WITH RECURSIVE anc(place, ancestor) AS (
+        SELECT iri, parent FROM terms WHERE parent IS NOT NULL
+        UNION SELECT anc.place, t.parent FROM anc JOIN terms t ON t.iri = anc.ancestor WHERE t.parent IS NOT NULL)
+    SELECT DISTINCT place, ancestor FROM anc;
+CREATE TEMP TABLE links0 AS
+    SELECT DISTINCT s AS incident, o AS entity, regexp_extract(p, '[#/]([^#/]+)$', 1) AS role, p AS predicate
+    FROM raw WHERE kind = 'i' AND p NOT IN ({literals}) AND p <> '{source}';
+CREATE TEMP TABLE base AS
+    SELECT r.s AS incident, min(r.o) FILTER (p = '{label}') AS label, min(r.o) FILTER (p = '{psk}eventId') AS event_id,
+           TRY_CAST(min(r.o) FILTER (p = '{psk}date') AS DATE) AS date,
+           max(TRY_CAST(r.o AS INTEGER)) FILTER (p = '{psk}fatalities') AS fatalities,
+           min(r.o) FILTER (p = '{psk}sourceName') AS source_name, min(r.o) FILTER (p = '{source}') AS record
+    FROM raw r WHERE kind = 'i' GROUP BY r.s;
+CREATE TABLE concept_up AS
+    WITH RECURSIVE up(concept, ancestor) AS (
+        SELECT iri, iri FROM terms WHERE kind = 'concept'
+        UNION SELECT up.concept, t.broader FROM up JOIN terms t ON t.iri = up.ancestor WHERE t.broader IS NOT NULL)
+    SELECT DISTINCT concept, ancestor FROM up;
+CREATE TEMP TABLE typed AS
+    SELECT l.incident, min(r.ancestor) AS event_type,
+           coalesce(min(l.entity) FILTER (t.broader = r.ancestor), min(l.entity) FILTER (t.broader IS NOT NULL)) AS sub_event_type
+    FROM links0 l JOIN terms t ON t.iri = l.entity JOIN concept_up r ON r.concept = l.entity
+    JOIN terms rt ON rt.iri = r.ancestor AND rt.broader IS NULL
+    WHERE l.role = 'eventType' GROUP BY l.incident;
+CREATE TEMP TABLE placed AS
+    SELECT l.incident, min(l.entity) FILTER (l.role = 'province') AS province, min(l.entity) FILTER (l.role = 'place') AS place
+    FROM links0 l WHERE l.role IN ('province', 'place') GROUP BY l.incident;
+CREATE TEMP TABLE districts AS
+    SELECT an.place, d.parent AS province, min(an.ancestor) AS district FROM ancestors an JOIN terms d ON d.iri = an.ancestor
+    WHERE d.class = '{psk}District' GROUP BY an.place, d.parent;
+CREATE TEMP TABLE actors AS
+    SELECT l.incident, string_agg(l.role || ': ' || coalesce(t.label, l.entity), '; ' ORDER BY l.role, t.label) AS actors
+    FROM links0 l JOIN terms t ON t.iri = l.entity WHERE t.kind = 'actor' GROUP BY l.incident;
+CREATE TABLE incidents AS
+    SELECT row_number() OVER (ORDER BY b.date NULLS FIRST, b.incident)::INTEGER AS id, b.incident, rec.o AS dataset, b.event_id, b.label, b.date, year(b.date) AS year, strftime(b.date, '%Y-%m') AS month,
+           ty.event_type, et.label AS event_type_label, ty.sub_event_type, st.label AS sub_event_type_label,
+           a.actors, pl.province, pv.label AS province_label, ds.district, dt.label AS district_label,
+           pl.place, pt.label AS place_label, pt.lat, pt.lon, b.fatalities, b.source_name, b.record
+    FROM base b
+    LEFT JOIN (SELECT s, min(o) AS o FROM raw WHERE kind = 'r' GROUP BY s) rec ON rec.s = b.record
+    LEFT JOIN typed ty USING (incident) LEFT JOIN terms et ON et.iri = ty.event_type LEFT JOIN terms st ON st.iri = ty.sub_event_type
+    LEFT JOIN placed pl USING (incident) LEFT JOIN terms pv ON pv.iri = pl.province LEFT JOIN terms pt ON pt.iri = pl.place
+    LEFT JOIN districts ds ON ds.place = pl.place AND ds.province = pl.province LEFT JOIN terms dt ON dt.iri = ds.district
+    LEFT JOIN actors a USING (incident)
+    ORDER BY b.date NULLS FIRST, b.incident;
+CREATE UNIQUE INDEX incidents_iri ON incidents (incident);
+CREATE TABLE classes AS SELECT s AS class, min(p) AS label, max(TRY_CAST(o AS BIGINT)) AS n FROM raw WHERE kind = 'n' GROUP BY s;
+CREATE TABLE links AS
+    SELECT i.id, x.incident, x.entity, x.role, x.predicate, coalesce(t.kind, 'other') AS kind FROM (
+        SELECT * FROM links0
+        UNION ALL SELECT DISTINCT l.incident, a.ancestor, '{within}', NULL FROM links0 l JOIN ancestors a ON a.place = l.entity
+        WHERE l.role = 'place') x
+    JOIN incidents i ON i.incident = x.incident LEFT JOIN terms t ON t.iri = x.entity
+    ORDER BY x.entity, i.id;
+CREATE INDEX links_entity ON links (entity);
+""".format(
+    type=RDF + "type",
+    label=RDFS + "label",
+    pref=SKOS + "prefLabel",
+    located=PSK + "locatedIn",
+    broader=SKOS + "broader",
+    lat=SCHEMA + "latitude",
+    lon=SCHEMA + "longitude",
+    psk=PSK,
+    source=PSK + "source",
+    concept=SKOS + "Concept",
+    within=WITHIN,
+    literals=", ".join(f"'{RDFS + n if n == 'label' else PSK + n}'" for n in LITERALS),
+)
+
+
+def build_table(csv_path: Path, target: Path) -> None:
+    """Build the DuckDB file at target from the query's CSV (into a temporary file renamed into place)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp), config={"threads": 2, "memory_limit": "1GB"})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        for statement in _BUILD_SQL.split(";\n"):
+            if statement.strip():
+                con.execute(statement, {"csv": str(csv_path)} if "$csv" in statement else None)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_table(directory: Path, export: Exporter) -> Path:
+    """The table file in directory, built first (with the search index, kg/search.py) if it is not there yet; one
+    builder at a time, across processes."""
+    from .search import QUERY as SEARCH_QUERY
+    from .search import SEARCH_FILE, build_search
+
+    target, search = directory / TABLE_FILE, directory / SEARCH_FILE
+    if target.exists() and search.exists():
+        return target
+    with _locked(directory):
+        for name, out, build in (
+            (QUERY, target, lambda csv_path: build_table(csv_path, target)),
+            (SEARCH_QUERY, search, lambda csv_path: build_search(csv_path, target, search)),
+        ):
+            if out.exists():
+                continue
+            csv_path = directory / f".{name}.{os.getpid()}.csv"
+            try:
+                export(name, csv_path)
+                build(csv_path)
+            finally:
+                csv_path.unlink(missing_ok=True)
+    return target
+
+
+class Table:
+    """A read-only connection to one version's table; queries are thread-safe (a cursor per call)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con = duckdb.connect(str(path), read_only=True, config={"threads": 2, "memory_limit": "256MB"})
+
+    def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        cur = self._con.cursor()
+        try:
+            return cur.execute(sql, params).fetchall()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def ensure_for_version(version_dir: Path) -> Path:
+    """The table of an embedded store version (built from that version if it has none yet)."""
+    directory = tables_dir(version_dir)
+    target = directory / TABLE_FILE
+    if target.exists() and (directory / "search.sqlite").exists():
+        return target
+    store = ox.Store.read_only(str(version_dir))
+    try:
+        return ensure_table(directory, export_local(store))
+    finally:
+        del store
