@@ -45,6 +45,8 @@ INCIDENT_CLASSES = frozenset(
         "ArmedGroup",
         "City",
         "District",
+        "AdminArea3",
+        "Location",
         "GeographicRegion",
         "State",
         "StateSecurityForce",

@@ -29,10 +29,10 @@ from ..namespaces import PSK, RDF, RDFS, XSD, Base
 from ..store import LocalStore
 from ..tables import ensure_for_version
 from ..void import LoadDelta, refresh_void
-from .acled import ACLED_COLUMNS, parse_acled
-from .emit import LOADER_CLASSES, LOADER_PREDICATES, event_triples
+from .acled import ACLED_COLUMNS, ACLED_OPTIONAL, parse_acled
+from .emit import LOADER_CLASSES, LOADER_PREDICATES, event_triples, side_nodes
 from .ntriples import TYPE, entity_lines, iri, nt_lit
-from .reconcile import Reconciler, incident_iri
+from .reconcile import NameMatch, Reconciler, incident_iri
 from .rows import EventRow, file_sha, read_rows
 from .ucdp import UCDP_REQUIRED, parse_ucdp
 
@@ -50,13 +50,16 @@ class DatasetKind:
     id_column: str
     parse: Callable[[dict[str, str], int], EventRow]
     event_id: Callable[[str], str]  # the raw id column value as parse() spells the event id
+    optional: tuple[str, ...] = ()  # columns an exact header may have after the required ones
 
     def incident_for(self, base: Base, raw_id: str) -> str:
         return incident_iri(base, self.name, self.event_id(raw_id))
 
 
 KINDS: dict[str, DatasetKind] = {
-    "acled": DatasetKind("acled", "ACLED", ACLED_COLUMNS, True, "event_id_cnty", parse_acled, lambda raw: raw),
+    "acled": DatasetKind(
+        "acled", "ACLED", ACLED_COLUMNS, True, "event_id_cnty", parse_acled, lambda raw: raw, tuple(ACLED_OPTIONAL)
+    ),
     "ucdp": DatasetKind("ucdp", "UCDP GED", UCDP_REQUIRED, False, "id", parse_ucdp, lambda raw: f"GED{raw}"),
 }
 
@@ -71,6 +74,7 @@ class LoadReport:
     published_s: float = 0.0  # from the start until the loaded data was published
     compact_s: float | None = None  # the statistics graph and compaction afterwards
     tables_s: float = 0.0  # writing the derived incident table and search index of the published version, afterwards
+    names: list[NameMatch] = field(default_factory=list)  # how each distinct name was reconciled (kg load --explain)
 
 
 @dataclass
@@ -89,6 +93,7 @@ class LoadRun:
     def convert_all(self, out: IO[str]) -> None:
         for path in self.paths:
             self.convert(path, out)
+        self.report.names = sorted(self.reconciler.matches.values(), key=lambda m: (m.category, m.name, m.parent))
 
     def convert(self, path: Path, out: IO[str]) -> None:
         """Pass 1 for one file: check every row and write its N-Triples to out (an event twice is an error)."""
@@ -105,7 +110,7 @@ class LoadRun:
         report.typed += 1
         bar = _progress(path)
         try:
-            for line, row in read_rows(path, kind.columns, exact=kind.exact_header):
+            for line, row in read_rows(path, kind.columns, exact=kind.exact_header, optional=kind.optional):
                 if bar is not None and not bar.disable:
                     bar.update(sum(len(v) + 1 for v in row.values()))  # approximate bytes read
                 try:
@@ -201,6 +206,7 @@ class LoadRun:
         assert isinstance(payload, LoadReport)
         report = self.report
         report.rows, report.quads, report.skipped, report.typed = payload.rows, payload.quads, payload.skipped, payload.typed
+        report.names = payload.names
 
 
 def _progress(path: Path) -> Any:
@@ -217,8 +223,9 @@ def _progress(path: Path) -> Any:
 def _remove_stale(store: ox.Store, events: set[str]) -> None:
     """Remove earlier statements about events being reloaded, so a revised row replaces its old values."""
     for e in events:
-        for q in list(store.quads_for_pattern(ox.NamedNode(e), None, None, ox.DefaultGraph())):
-            store.remove(q)
+        for node in (e, *side_nodes(e)):
+            for q in list(store.quads_for_pattern(ox.NamedNode(node), None, None, ox.DefaultGraph())):
+                store.remove(q)
 
 
 def load_files(

@@ -13,20 +13,28 @@ from pathlib import Path
 from ..errors import LoadError, RowError
 
 
+@dataclass(frozen=True)
+class SideRow:
+    """One side of an event as the dataset codes it: ACLED actor 1 / actor 2, UCDP side A / side B."""
+
+    role: str  # actor-1 | actor-2 | side-a | side-b (a concept of the side-role scheme)
+    actor: str  # the name as the dataset spells it
+    inter: str | None  # ACLED actor type (inter code slug); None for UCDP, which codes no actor type
+    associates: list[str]  # ACLED assoc_actor_1 / assoc_actor_2 of this side
+
+
 @dataclass
 class EventRow:
     line: int
     event_id: str
     date: dt.date
     end_date: dt.date | None
-    time_precision: int | None
+    time_precision: int | None  # ACLED's 1-3 scale (UCDP's date_prec goes into counts)
     event_type: str  # vocab slug
     sub_event_type: str | None
-    actor1: str
-    inter1: str | None
-    actor2: str | None
-    inter2: str | None
-    assoc: list[str]
+    sides: list[SideRow]
+    directed: bool  # the coding gives a direction: the first side is the perpetrator, the second the target
+    interaction: int | None  # ACLED interaction code
     country: str
     admin1: str | None
     admin2: str | None
@@ -34,15 +42,17 @@ class EventRow:
     location: str | None
     lat: float | None
     lon: float | None
-    geo_precision: int | None
+    geo_precision: int | None  # ACLED's 1-3 scale (UCDP's where_prec goes into counts)
     fatalities: int | None
     notes: str | None
     sources: str | None
-    civilian_targeting: bool
-    disorder_type: str | None = None
+    civilian_targeting: bool | None  # None: the dataset does not code it (UCDP)
     timestamp: int | None = None
     type_label: str = ""
+    type_scheme: str = "event-type"  # the SKOS scheme of event_type and sub_event_type
     extra: dict[str, str] = field(default_factory=dict)
+    literals: dict[str, str] = field(default_factory=dict)  # other columns kept verbatim, by column name
+    counts: dict[str, int] = field(default_factory=dict)  # other integer columns, by column name
 
 
 def req(row: dict[str, str], col: str) -> str:
@@ -99,18 +109,31 @@ def date_of(row: dict[str, str], col: str) -> dt.date:
             return dt.date.fromisoformat(raw)
         except ValueError:
             pass
-    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+    # ISO dates, ACLED's "11 March 2025", the older codebook's dd-mm-yyyy and dd/mm/yyyy, timestamps
+    formats = (
+        "%Y-%m-%d",
+        "%d %B %Y",
+        "%d-%B-%Y",
+        "%d-%b-%Y",
+        "%d-%m-%Y",
+        "%d/%m/%Y",
+        "%Y-%m-%d %H:%M:%S.%f",
+        "%Y-%m-%d %H:%M:%S",
+    )
+    for fmt in formats:
         try:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise RowError(col, f"{raw!r} is not a date (expected YYYY-MM-DD or '11 March 2025')")
+    raise RowError(col, f"{raw!r} is not a date (expected YYYY-MM-DD, '11 March 2025' or DD-MM-YYYY)")
 
 
 MAX_FIELD = 1 << 20  # characters in one CSV field (notes are a few kB; a larger field is a broken file)
 
 
-def read_rows(path: Path, columns: list[str], exact: bool) -> Iterator[tuple[int, dict[str, str]]]:
+def read_rows(
+    path: Path, columns: list[str], exact: bool, optional: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of a CSV file as (line, {column: value}); a file that cannot be read raises LoadError naming the
     file, the line and the column: bytes that are not UTF-8, a field over MAX_FIELD characters, broken quoting,
     a header that is not the expected one."""
@@ -125,7 +148,7 @@ def read_rows(path: Path, columns: list[str], exact: bool) -> Iterator[tuple[int
             except StopIteration:
                 raise LoadError(str(path), 1, None, "file is empty (expected a header row)") from None
             header = [h.strip() for h in header]
-            check_header(path, header, columns, exact)
+            check_header(path, header, columns, exact, optional)
             for record in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in record):
@@ -140,8 +163,8 @@ def read_rows(path: Path, columns: list[str], exact: bool) -> Iterator[tuple[int
         raise _csv_error(path, header, reader.line_num if reader is not None else 1, exc) from None
 
 
-def check_header(path: Path, header: list[str], columns: list[str], exact: bool) -> None:
-    """The header names every column (exact: exactly these, in this order), each once."""
+def check_header(path: Path, header: list[str], columns: list[str], exact: bool, optional: tuple[str, ...] = ()) -> None:
+    """The header names every column (exact: exactly these, in this order, then any of optional), each once."""
     seen: set[str] = set()
     for name in header:
         if name in seen:
@@ -150,6 +173,8 @@ def check_header(path: Path, header: list[str], columns: list[str], exact: bool)
     missing = [c for c in columns if c not in header]
     if missing:
         raise LoadError(str(path), 1, missing[0], f"header lacks column(s) {', '.join(missing)}")
+    if exact and header[: len(columns)] == columns and all(h in optional for h in header[len(columns) :]):
+        return
     if exact and header != columns:
         extra = [h for h in header if h not in columns]
         if extra:
