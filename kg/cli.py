@@ -266,7 +266,15 @@ def load() -> None:
     """Load conflict-data exports (ACLED, UCDP GED) into the store, transactionally."""
 
 
-def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool) -> None:
+def _load(
+    ctx: click.Context,
+    kind: str,
+    files: tuple[str, ...],
+    skip_invalid: bool,
+    into: str | None,
+    compact: bool,
+    explain: bool = False,
+) -> None:
     from .loaders import load_files
 
     s = settings_of(ctx)
@@ -284,6 +292,10 @@ def _load(ctx: click.Context, kind: str, files: tuple[str, ...], skip_invalid: b
         _fail(exc)
     for skipped in report.skipped:
         click.echo(f"skipped: {skipped}", err=True)
+    if explain:  # each distinct name: the entity it was reconciled with and the rule that decided
+        for m in report.names:
+            where = f" in {m.parent}" if m.parent else ""
+            click.echo(f"{m.category}\t{m.name}{where}\t-> {m.entity}\t[{m.rule}] {m.matched}")
     click.echo(f"loaded {report.rows} rows ({report.quads} quads) from {len(files)} file(s); {len(report.skipped)} skipped")
 
 
@@ -300,12 +312,15 @@ def _load_command(kind: str, help_text: str) -> None:
         show_default=True,
         help="After publishing, replace the new version with a compacted copy (faster reads; embedded store only).",
     )
+    @click.option("--explain", is_flag=True, help="Report each distinct name: the entity it became and the rule that decided.")
     @click.pass_context
-    def command(ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool) -> None:
-        _load(ctx, kind, files, skip_invalid, into, compact)
+    def command(
+        ctx: click.Context, files: tuple[str, ...], skip_invalid: bool, into: str | None, compact: bool, explain: bool
+    ) -> None:
+        _load(ctx, kind, files, skip_invalid, into, compact, explain)
 
 
-_load_command("acled", "Load ACLED export CSV files (all 31 columns, export order).")
+_load_command("acled", "Load ACLED export CSV files (all 31 columns, export order; optional population columns).")
 _load_command("ucdp", "Load UCDP GED CSV files.")
 
 

@@ -212,9 +212,11 @@ class RemoteStore:
     def snapshot_for_reconciliation(self) -> ox.Store:
         """Labels, aliases and types of places and actors, for reconciling names in conflict data."""
         res = self.execute(
-            """CONSTRUCT { ?s a ?c ; rdfs:label ?l ; skos:altLabel ?a ; geo:hasGeometry ?g }
+            """CONSTRUCT { ?s a ?c ; rdfs:label ?l ; skos:altLabel ?a ; geo:hasGeometry ?g ; psk:locatedIn ?in ;
+                             psk:reconciliation ?m . ?m psk:matchRule ?r }
                WHERE { ?s a ?c FILTER(STRSTARTS(STR(?c), STR(psk:)))
-                       OPTIONAL { ?s rdfs:label ?l } OPTIONAL { ?s skos:altLabel ?a } OPTIONAL { ?s geo:hasGeometry ?g } }""",
+                       OPTIONAL { ?s rdfs:label ?l } OPTIONAL { ?s skos:altLabel ?a } OPTIONAL { ?s geo:hasGeometry ?g }
+                       OPTIONAL { ?s psk:locatedIn ?in } OPTIONAL { ?s psk:reconciliation ?m . ?m psk:matchRule ?r } }""",
             max_rows=10_000_000,
         )
         mem = ox.Store()

@@ -378,3 +378,266 @@ def test_an_event_in_two_files_of_one_load_is_an_error(store: LocalStore, tmp_pa
         LoadError, match=r"copy\.csv, line 2, column 'event_id_cnty': SYN0001 already appears on .*acled_small\.csv, line 2"
     ):
         load_files("acled", [ACLED, copy], settings(store))
+
+
+# -- coding as the datasets code it, over synthetic fixtures ---------------------------------------------------
+
+CODING = FIXTURES / "acled_coding.csv"  # every ACLED sub-event type once, with both inter-code forms
+
+
+def roles(store: LocalStore, entity: str) -> dict[str, set[str]]:
+    """The roles the entity page gives an entity, per incident event id (the page's own query)."""
+    from kg import queries
+
+    text = queries.text("entity_incidents").replace("WHERE {", f"WHERE {{ VALUES ?entity {{ <{entity}> }}", 1)
+    out: dict[str, set[str]] = {}
+    for row in store.open_read()[1].query(text, prefixes=PREFIXES):  # type: ignore[union-attr]
+        out.setdefault(row["incident"].value.rsplit("-", 1)[-1], set()).add(row["role"].value)
+    return out
+
+
+def test_every_sub_event_type_keeps_its_sides_and_only_coded_directions(store: LocalStore) -> None:
+    from kg.loaders import ACLED_TYPES
+
+    report = load_files("acled", [CODING], settings(store))
+    assert report.rows == 25 and not report.skipped
+    e = BASE.entity
+    _v, s = store.open_read()
+    subs = {
+        r["sub"].value.rsplit("/", 1)[-1]
+        for r in s.query(  # type: ignore[union-attr]
+            "SELECT ?sub WHERE { ?i psk:eventId ?id ; psk:eventType ?sub . ?sub skos:broader ?t . ?i psk:eventType ?t }",
+            prefixes=PREFIXES,
+        )
+    }
+    from kg.namespaces import slugify
+
+    assert subs == {slugify(sub) for subs_ in ACLED_TYPES.values() for sub in subs_}
+    directed = {
+        r["id"].value
+        for r in s.query("SELECT ?id WHERE { ?i psk:eventId ?id ; psk:perpetrator ?p ; psk:target ?t }", prefixes=PREFIXES)  # type: ignore[union-attr]
+    }
+    assert directed == {"SYN110", "SYN111", "SYN112"}  # the three "Violence against civilians" rows, nothing else
+    # associated actors stay on their own side: the armed forces' ally apart from the BLA's ally and community
+    battle = e("incident/acled-syn101")
+    assert about(store, battle + "/actor-1") == {
+        ("rdf:type", "psk:Side"),
+        ("rdfs:label", '"Actor 1: Military Forces of Pakistan (2024-)"@en'),
+        ("psk:sideRole", "v:side-role/actor-1"),
+        ("psk:sideActor", "id:org/pakistan-armed-forces"),
+        ("psk:actorName", '"Military Forces of Pakistan (2024-)"'),
+        ("psk:actorType", "v:inter/state-forces"),
+        ("psk:associatedActor", "id:actor/frontier-corps-pakistan"),
+        ("psk:associatedActorNames", '"Frontier Corps (Pakistan)"'),
+    }
+    assert about(store, battle + "/actor-2") == {
+        ("rdf:type", "psk:Side"),
+        ("rdfs:label", '"Actor 2: BLA: Baloch Liberation Army"@en'),
+        ("psk:sideRole", "v:side-role/actor-2"),
+        ("psk:sideActor", "id:group/baloch-liberation-army"),
+        ("psk:actorName", '"BLA: Baloch Liberation Army"'),
+        ("psk:actorType", "v:inter/rebel-groups"),
+        ("psk:associatedActor", "id:actor/bra-baloch-republican-army"),
+        ("psk:associatedActor", "id:community/baloch"),
+        ("psk:associatedActorNames", '"BRA: Baloch Republican Army; Baloch Ethnic Group (Pakistan)"'),
+    }
+    # names of actor types ("Rebel group", "State forces") and of interactions ("State forces-Rebel group")
+    explosion = about(store, e("incident/acled-syn104"))
+    assert ("psk:interaction", "v:interaction/12") in explosion
+    assert ("psk:actorType", "v:inter/rebel-groups") in about(store, e("incident/acled-syn104/actor-1"))
+    assert ("psk:actorType", "v:inter/state-forces") in about(store, e("incident/acled-syn104/actor-2"))
+    # the older codebook's dd-mm-yyyy date and a lower-case event type
+    assert {("psk:date", '"2025-04-02"^^xsd:date'), ("psk:eventType", "et:battles")} <= about(store, e("incident/acled-syn102"))
+    # the pages show the sources' roles
+    bla = roles(store, e("group/baloch-liberation-army"))
+    assert bla["syn101"] == {"actor 2"} and not any("perpetrator" in r for k, r in bla.items() if k.startswith("syn"))
+    assert roles(store, e("community/baloch")) == {"syn101": {"associated with actor 2"}}
+    assert roles(store, e("actor/civilians-pakistan"))["syn110"] == {"actor 2", "target"}
+    assert roles(store, e("group/baloch-liberation-army"))["syn101"] == {"actor 2"}
+    # curated incidents keep the perpetrator the article states
+    assert ask(
+        store, f"ASK {{ <{e('incident/jaffar-express-hijacking-2025')}> psk:perpetrator <{e('group/baloch-liberation-army')}> }}"
+    )
+    report_v = validate(s.quads_for_pattern(None, None, None, ox.DefaultGraph()), with_ontology=False)
+    assert report_v.conforms, report_v.text
+
+
+def names(report: object) -> dict[str, tuple[str, str]]:
+    return {m.name: (m.entity, m.rule) for m in report.names if m.category == "actor"}  # type: ignore[attr-defined]
+
+
+def test_reconciliation_is_explained_and_never_guesses(store: LocalStore, tmp_path: Path) -> None:
+    data = rows()
+    data[0]["actor1"] = "Baloch Liberation Army (BLA)"
+    data[0]["assoc_actor_1"] = "TTP: Baloch Liberation Army; تحریک طالبان; لشکر جھنگوی"
+    report = load_files("acled", [write(tmp_path / "forms.csv", data), CODING], settings(store))
+    e = BASE.entity
+    got = names(report)
+    assert got["Baloch Liberation Army (BLA)"] == (e("group/baloch-liberation-army"), "acled-form")
+    assert got["BLA: Baloch Liberation Army"] == (e("group/baloch-liberation-army"), "acled-form")
+    assert got["Military Forces of Pakistan (2018-)"] == (e("org/pakistan-armed-forces"), "acled-form")
+    assert got["Baloch Ethnic Group (Pakistan)"] == (e("community/baloch"), "acled-form")
+    # police are not the article's "security forces": a new entity, whichever period ACLED gives them
+    assert (
+        got["Police Forces of Pakistan (2018-)"]
+        == got["Police Forces of Pakistan (2024-)"]
+        == (
+            e("actor/police-forces-of-pakistan"),
+            "minted",
+        )
+    )
+    # two forms naming different entities: ambiguous, so a new entity rather than either
+    assert got["TTP: Baloch Liberation Army"] == (e("actor/ttp-baloch-liberation-army"), "ambiguous")
+    # names in another script get entities of their own
+    assert got["تحریک طالبان"] == (e("actor/تحریک-طالبان"), "minted")
+    assert got["لشکر جھنگوی"] == (e("actor/لشکر-جھنگوی"), "minted")
+    # each decision is data, linked from the entity (and so on its page)
+    assert about(store, e("group/baloch-liberation-army")) >= {
+        ("psk:reconciliation", m) for m in _matches(store, "group/baloch-liberation-army")
+    }
+    [label] = [
+        r["l"].value
+        for r in store.open_read()[1].query(  # type: ignore[union-attr]
+            f"""SELECT ?l WHERE {{ <{e("group/baloch-liberation-army")}> psk:reconciliation ?m .
+                 ?m psk:matchedName "Baloch Liberation Army (BLA)" ; rdfs:label ?l ; psk:matchRule ?r }}""",
+            prefixes=PREFIXES,
+        )
+    ]
+    assert (
+        label
+        == "actor 'Baloch Liberation Army (BLA)': acled-form rule, without the abbreviation '(BLA)' ('Baloch Liberation Army') matches the label 'Baloch Liberation Army'"
+    )
+
+
+def _matches(store: LocalStore, local: str) -> set[str]:
+    q = f"SELECT ?m WHERE {{ <{BASE.entity(local)}> psk:reconciliation ?m }}"
+    return {short(str(r["m"])) for r in store.open_read()[1].query(q, prefixes=PREFIXES)}  # type: ignore[union-attr]
+
+
+def test_kg_load_explain_reports_every_name(store: LocalStore) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["--store", str(store.path), "load", "acled", "--explain", "--no-compact", str(ACLED)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "\t" in line]
+    assert (
+        f"actor\tPolice Forces of Pakistan (2018-)\t-> {BASE.entity('actor/police-forces-of-pakistan')}\t[minted] no curated label or alias matches"
+        in lines
+    )
+    assert f"province\tBaluchistan\t-> {BASE.entity('province/balochistan')}\t[alias] matches the alias 'Baluchistan'" in lines
+    assert any(line.startswith("location\tSynthville in ") for line in lines)
+
+
+def export(store: LocalStore) -> list[str]:
+    """Every quad of the store but the dataset's modification time, sorted."""
+    _v, s = store.open_read()
+    modified = ox.NamedNode(PREFIXES["dcterms"] + "modified")
+    return sorted(str(q) for q in s if not (q.predicate == modified and q.subject == ox.NamedNode(BASE.dataset)))
+
+
+def fresh(seed_store: Path, path: Path) -> LocalStore:
+    src = LocalStore(seed_store)
+    LocalStore(path).write(lambda s: s.extend(src.open_read()[1]), from_current=False)
+    return LocalStore(path)
+
+
+def test_loads_are_exact_whatever_the_order_and_however_often(seed_store: Path, tmp_path: Path) -> None:
+    ucdp = FIXTURES / "ucdp_small.csv"
+    one, two = fresh(seed_store, tmp_path / "one"), fresh(seed_store, tmp_path / "two")
+    load_files("acled", [ACLED], settings(one), compact=False)
+    load_files("acled", [CODING], settings(one), compact=False)
+    load_files("ucdp", [ucdp], settings(one), compact=False)
+    first = export(one)
+    load_files("acled", [CODING], settings(one), compact=False)  # reloads change nothing
+    load_files("acled", [ACLED], settings(one), compact=False)
+    assert export(one) == first
+    load_files("ucdp", [ucdp], settings(two), compact=False)  # nor does the order of the loads
+    load_files("acled", [CODING], settings(two), compact=False)
+    load_files("acled", [ACLED], settings(two), compact=False)
+    assert export(two) == first
+
+
+def test_same_named_towns_in_two_provinces_stay_apart_across_loads(store: LocalStore, tmp_path: Path) -> None:
+    data = rows()[:1]
+    data[0] |= {"location": "Sameville", "admin2": "Same District", "latitude": "29.1", "longitude": "66.1"}
+    kp = [dict(data[0]) | {"event_id_cnty": "SYN0099", "admin1": "Khyber Pakhtunkhwa", "latitude": "34.2", "longitude": "71.2"}]
+    load_files("acled", [write(tmp_path / "balochistan.csv", data)], settings(store))
+    load_files("acled", [write(tmp_path / "kp.csv", kp)], settings(store))
+    e = BASE.entity
+    b_place, k_place = e("place/balochistan/same-district/sameville"), e("place/khyber-pakhtunkhwa/same-district/sameville")
+    assert ("psk:place", short(f"<{b_place}>")) in about(store, e("incident/acled-syn0001"))
+    assert ("psk:place", short(f"<{k_place}>")) in about(store, e("incident/acled-syn0099"))
+    assert about(store, k_place) == {
+        ("rdf:type", "psk:Location"),
+        ("rdfs:label", '"Sameville"@en'),
+        ("psk:locatedIn", short(f"<{e('place/khyber-pakhtunkhwa/same-district')}>")),
+        ("geo:hasGeometry", short(f"<{k_place}/point/34.2_71.2>")),
+        ("schema:latitude", '"34.2"^^xsd:decimal'),
+        ("schema:longitude", '"71.2"^^xsd:decimal'),
+    }
+    assert ("psk:locatedIn", "id:province/khyber-pakhtunkhwa") in about(store, e("place/khyber-pakhtunkhwa/same-district"))
+    assert ("rdf:type", "psk:District") in about(store, e("place/khyber-pakhtunkhwa/same-district"))
+
+
+def acled_row(**changes: str) -> dict[str, str]:
+    return rows()[0] | changes
+
+
+@pytest.mark.parametrize(
+    "changes,field,expected",
+    [
+        ({"event_date": "05-01-2025"}, "date", "2025-01-05"),
+        ({"event_date": "05/01/2025"}, "date", "2025-01-05"),
+        ({"inter1": "Rebel group", "inter2": "State forces"}, "inters", ("rebel-groups", "state-forces")),
+        ({"inter1": "Rebel groups", "inter2": "External/Other forces"}, "inters", ("rebel-groups", "external-other-forces")),
+        ({"interaction": "State forces-Rebel group"}, "interaction", 12),
+        ({"interaction": "Rebel group-State forces"}, "interaction", 12),
+        ({"interaction": "External/Other forces-Civilians"}, "interaction", 78),
+        ({"interaction": "Rebel group only"}, "interaction", 20),
+        ({"interaction": "Sole rioters"}, "interaction", 50),
+        (
+            {"event_type": "Protests", "sub_event_type": "Excessive force against protestors"},
+            "sub_event_type",
+            "excessive-force-against-protesters",
+        ),
+        ({"event_type": "Strategic Developments", "sub_event_type": "Arrests"}, "event_type", "strategic-developments"),
+        ({"population_1km": "1200", "population_best": "50000"}, "counts", {"population_1km": 1200, "population_best": 50000}),
+    ],
+)
+def test_acled_variants_are_normalised(changes: dict[str, str], field: str, expected: object) -> None:
+    from kg.loaders.acled import parse_acled
+
+    ev = parse_acled(acled_row(**changes), 2)
+    got = (ev.sides[0].inter, ev.sides[1].inter) if field == "inters" else getattr(ev, field)
+    assert (got.isoformat() if field == "date" else got) == expected
+
+
+def test_acled_population_columns_are_accepted_and_kept(store: LocalStore, tmp_path: Path) -> None:
+    data = [
+        r | {"population_1km": "100", "population_2km": "", "population_5km": "900", "population_best": "1000"} for r in rows()
+    ]
+    cols = [*ACLED_COLUMNS, "population_1km", "population_2km", "population_5km", "population_best"]
+    load_files("acled", [write(tmp_path / "pop.csv", data, columns=cols)], settings(store))
+    got = about(store, BASE.entity("incident/acled-syn0001"))
+    assert {("psk:population1km", '"100"^^xsd:integer'), ("psk:populationBest", '"1000"^^xsd:integer')} <= got
+    assert not any(p == "psk:population2km" for p, _o in got)
+
+
+@pytest.mark.parametrize(
+    "tov,side_b,directed,concept",
+    [("1", "BLA", False, "state-based"), ("2", "BRA", False, "non-state"), ("3", "Civilians", True, "one-sided")],
+)
+def test_each_ucdp_type_of_violence(
+    store: LocalStore, tmp_path: Path, tov: str, side_b: str, directed: bool, concept: str
+) -> None:
+    with open(FIXTURES / "ucdp_small.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols, first = list(reader.fieldnames or []), next(reader)
+    first |= {"type_of_violence": tov, "side_a": "BLA" if tov == "2" else "Government of Pakistan", "side_b": side_b}
+    load_files("ucdp", [write(tmp_path / "ged.csv", [first], columns=cols)], settings(store))
+    got = about(store, BASE.entity("incident/ucdp-ged900001"))
+    assert ("psk:eventType", f"v:ucdp-violence/{concept}") in got
+    assert any(p == "psk:perpetrator" for p, _o in got) is directed
+    assert any(p == "psk:sideA" for p, _o in got) and any(p == "psk:sideB" for p, _o in got)

@@ -308,7 +308,8 @@ def _load_remote(
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             run.convert_all(out)
-        remote.replace_subjects_and_load(run.events, Path(tmp_name))
+        owned = [node for e in run.events for node in (e, *side_nodes(e))]
+        remote.replace_subjects_and_load(owned, Path(tmp_name))
         return run.report
     finally:
         os.unlink(tmp_name)
