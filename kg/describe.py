@@ -8,7 +8,7 @@ same model from the same queries (kg/queries/*.rq, IRIs bound as parameters). A 
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import pyoxigraph as ox
@@ -294,6 +294,94 @@ class OntologyTerm:
     range: str
 
 
+@dataclass(frozen=True)
+class IncidentRecord:
+    """Every coded field of a conflict-data incident: what reproduces the source row, and the IRIs it became.
+
+    ACLED's actor 1/2 and UCDP's side A/B are kept apart as the datasets code them; perpetrator and target only
+    where the coding defines a direction. Curated incidents have the fields the article gives.
+    """
+
+    incident: str
+    dataset: str
+    file_name: str
+    row_number: int | None
+    record: str
+    event_id: str
+    date: str
+    end_date: str
+    time_precision: int | None  # ACLED 1-3
+    ucdp_date_precision: int | None  # UCDP 1-5
+    event_type: str
+    event_type_iri: str
+    sub_event_type: str
+    sub_event_type_iri: str
+    actor1: str
+    actor1_iri: str
+    inter1: str
+    assoc_actor_1: str
+    assoc_actor_1_iris: str
+    actor2: str
+    actor2_iri: str
+    inter2: str
+    assoc_actor_2: str
+    assoc_actor_2_iris: str
+    side_a: str
+    side_a_iri: str
+    side_b: str
+    side_b_iri: str
+    interaction: int | None
+    interaction_label: str
+    civilian_targeting: bool | None
+    perpetrator_iri: str
+    target_iri: str
+    country: str
+    country_iri: str
+    admin1: str
+    admin1_iri: str
+    admin2: str
+    admin2_iri: str
+    admin3: str
+    admin3_iri: str
+    location: str
+    location_iri: str
+    latitude: float | None
+    longitude: float | None
+    geo_precision: int | None  # ACLED 1-3
+    ucdp_where_precision: int | None  # UCDP 1-7
+    fatalities: int | None
+    fatalities_low: int | None
+    fatalities_high: int | None
+    deaths_a: int | None
+    deaths_b: int | None
+    deaths_civilians: int | None
+    deaths_unknown: int | None
+    source: str
+    source_scale: str
+    notes: str
+    disorder_type: str
+    conflict: str
+    conflict_iri: str
+
+
+RECORD_FIELDS = tuple(f.name for f in fields(IncidentRecord))
+SIDE_COLUMNS = {"actor-1": ("actor1", "inter1", "assoc_actor_1"), "actor-2": ("actor2", "inter2", "assoc_actor_2")}
+UCDP_SIDES = {"side-a": "side_a", "side-b": "side_b"}
+SIDE_FIELDS = (
+    "actor1", "actor1_iri", "inter1", "assoc_actor_1", "assoc_actor_1_iris",
+    "actor2", "actor2_iri", "inter2", "assoc_actor_2", "assoc_actor_2_iris",
+    "side_a", "side_a_iri", "side_b", "side_b_iri",
+)  # fmt: skip
+
+
+def _int(term: Any) -> int | None:
+    return int(term.value) if term is not None else None
+
+
+def _float(term: Any) -> float | None:
+    return float(term.value) if term is not None else None
+
+
 # -- the reader -------------------------------------------------------------------------------------------
 
 
@@ -313,6 +401,87 @@ class Reader:
         # entities described, per dataset version (weighed by their statements and incoming links shown)
         self._entities: LRUCache[list[Entity | None]] = LRUCache(self.incident_cache_rows, _entity_weight)
         self._search_index: SearchIndex | None = None
+
+    def incident_records(self, iri: str) -> dict[str, IncidentRecord]:
+        """Every coded field of the incidents of a place or actor, by incident IRI (for the downloads)."""
+        entity = ox.NamedNode(iri)
+        sides: dict[str, dict[str, str]] = {}
+        side_names = ("incident", "role", "name", "actor", "actorType", "assocNames", "assocIris")
+        for incident, role, name, actor, actor_type, assoc_names, assoc_iris in cols(
+            self._select("incident_sides", max_rows=4_000_000, entity=entity), *side_names
+        ):
+            row = sides.setdefault(incident.value, {})
+            slug = role.value.rsplit("/", 1)[-1]
+            if slug in SIDE_COLUMNS:
+                a, t, assoc = SIDE_COLUMNS[slug]
+                row |= {a: name.value, f"{a}_iri": actor.value, t: _value(actor_type), assoc: _value(assoc_names)}
+                row[f"{assoc}_iris"] = _value(assoc_iris)
+            elif slug in UCDP_SIDES:
+                row |= {UCDP_SIDES[slug]: name.value, f"{UCDP_SIDES[slug]}_iri": actor.value}
+        names = (
+            "incident", "dataset", "file", "row", "record", "eventId", "date", "endDate", "timePrecision", "ucdpDatePrecision",
+            "typeLabel", "type", "subTypeLabel", "subType", "interaction", "interactionLabel", "civilianTargeting",
+            "perpetrator", "target", "countryLabel", "country", "admin1Label", "admin1", "admin2Label", "admin2",
+            "admin3Label", "admin3", "locationLabel", "location", "latitude", "longitude", "geoPrecision",
+            "ucdpWherePrecision", "fatalities", "fatalitiesLow", "fatalitiesHigh", "deathsA", "deathsB", "deathsCivilians",
+            "deathsUnknown", "source", "sourceScale", "notes", "disorderType", "conflictLabel", "conflict",
+        )  # fmt: skip
+        out: dict[str, IncidentRecord] = {}
+        for r in cols(self._select("incident_records", max_rows=1_000_000, entity=entity), *names):
+            v = dict(zip(names, r, strict=True))
+            side = sides.get(v["incident"].value, {})
+            ct = v["civilianTargeting"]
+            interaction = v["interaction"]
+            out[v["incident"].value] = IncidentRecord(
+                incident=v["incident"].value,
+                dataset=_value(v["dataset"]),
+                file_name=_value(v["file"]),
+                row_number=_int(v["row"]),
+                record=_value(v["record"]),
+                event_id=_value(v["eventId"]),
+                date=_value(v["date"]),
+                end_date=_value(v["endDate"]),
+                time_precision=_int(v["timePrecision"]),
+                ucdp_date_precision=_int(v["ucdpDatePrecision"]),
+                event_type=_value(v["typeLabel"]),
+                event_type_iri=_value(v["type"]),
+                sub_event_type=_value(v["subTypeLabel"]),
+                sub_event_type_iri=_value(v["subType"]),
+                **{k: side.get(k, "") for k in SIDE_FIELDS},
+                interaction=int(interaction.value.rsplit("/", 1)[-1]) if interaction is not None else None,
+                interaction_label=_value(v["interactionLabel"]),
+                civilian_targeting=(ct.value == "true") if ct is not None else None,
+                perpetrator_iri=_value(v["perpetrator"]),
+                target_iri=_value(v["target"]),
+                country=_value(v["countryLabel"]),
+                country_iri=_value(v["country"]),
+                admin1=_value(v["admin1Label"]),
+                admin1_iri=_value(v["admin1"]),
+                admin2=_value(v["admin2Label"]),
+                admin2_iri=_value(v["admin2"]),
+                admin3=_value(v["admin3Label"]),
+                admin3_iri=_value(v["admin3"]),
+                location=_value(v["locationLabel"]),
+                location_iri=_value(v["location"]),
+                latitude=_float(v["latitude"]),
+                longitude=_float(v["longitude"]),
+                geo_precision=_int(v["geoPrecision"]),
+                ucdp_where_precision=_int(v["ucdpWherePrecision"]),
+                fatalities=_int(v["fatalities"]),
+                fatalities_low=_int(v["fatalitiesLow"]),
+                fatalities_high=_int(v["fatalitiesHigh"]),
+                deaths_a=_int(v["deathsA"]),
+                deaths_b=_int(v["deathsB"]),
+                deaths_civilians=_int(v["deathsCivilians"]),
+                deaths_unknown=_int(v["deathsUnknown"]),
+                source=_value(v["source"]),
+                source_scale=_value(v["sourceScale"]),
+                notes=_value(v["notes"]),
+                disorder_type=_value(v["disorderType"]),
+                conflict=_value(v["conflictLabel"]),
+                conflict_iri=_value(v["conflict"]),
+            )
+        return out
 
     def _select(self, name: str, max_rows: int = 10_000, **bound: ox.NamedNode | ox.Literal) -> Result:
         return self.backend.select(queries.text(name), bound or None, max_rows=max_rows)

@@ -17,7 +17,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from kg import formats
-from kg.describe import IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
+from kg.describe import RECORD_FIELDS, IncidentFilter, InvalidFilter, Reader, curie, ontology_terms
 from kg.dumps import DUMP_NAME, dump_file_name, dump_format
 from kg.errors import DumpUnavailable
 from kg.incidents import SORTS
@@ -191,12 +191,19 @@ INCIDENT_COLUMNS = (
 )  # fmt: skip
 
 
+# Every coded field of the source row (kg.describe.IncidentRecord), after the table's columns.
+RECORD_COLUMNS = tuple(f for f in RECORD_FIELDS if f not in ("incident", "event_id", "date", "fatalities", "dataset", "source"))
+INCIDENT_EXPORTS = {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json"}
+
+
 @bp.route("/incidents/<path:rest>", methods=["GET", "HEAD"])
 def incidents_export(rest: str) -> Response:
+    """The incidents of an entity as a download: the table's columns, then every coded field of the source row."""
     stem, _, ext = rest.rpartition(".")
-    if ext not in ("csv", "json"):
-        abort(404, description="incident tables are available as .csv and .json")
-    iri = path_to_iri(_check_path(stem), psk()["base"])
+    if ext not in INCIDENT_EXPORTS:
+        abort(404, description="incident tables are available as .csv, .json and .geojson")
+    path = _check_path(stem)
+    iri = path_to_iri(path, psk()["base"])
     flt = _filter()
     _page, sort = _paging()
     try:
@@ -204,21 +211,50 @@ def incidents_export(rest: str) -> Response:
         items = reader().incidents(iri, flt, sort)
     except InvalidFilter as exc:
         abort(400, description=str(exc))
+    records = reader().incident_records(iri) if items else {}
+
+    def extra(it: Any) -> dict[str, Any]:
+        rec = records.get(it.iri)
+        return {c: (getattr(rec, c) if rec is not None else None) for c in RECORD_COLUMNS}
+
     if ext == "json":
-        body = json.dumps({"entity": iri, "total": len(items), "incidents": [asdict(it) for it in items]}, ensure_ascii=False)
-        return Response(body, mimetype="application/json")
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(INCIDENT_COLUMNS)
-    for it in items:
-        cells = [
-            it.iri, it.event_id, it.label, it.date, it.event_type, it.sub_event_type, "; ".join(it.types), it.actors,
-            it.province_label, it.district_label, it.place, it.place_label, "" if it.lat is None else str(it.lat),
-            "" if it.lon is None else str(it.lon), "" if it.fatalities is None else str(it.fatalities), "; ".join(it.roles),
-            it.dataset, it.source,
-        ]  # fmt: skip
-        writer.writerow([spreadsheet_safe(c) for c in cells])
-    return Response(buf.getvalue(), mimetype="text/csv")
+        rows = [{**asdict(it), **extra(it)} for it in items]
+        body = json.dumps({"entity": iri, "total": len(items), "incidents": rows}, ensure_ascii=False)
+    elif ext == "geojson":
+        features = []
+        for it in items:
+            props = {**asdict(it), **extra(it)}
+            lat, lon = props.get("latitude"), props.get("longitude")
+            point = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+            features.append({"type": "Feature", "id": it.iri, "geometry": point, "properties": props})
+        body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(INCIDENT_COLUMNS + RECORD_COLUMNS)
+        for it in items:
+            cells = [
+                it.iri, it.event_id, it.label, it.date, it.event_type, it.sub_event_type, "; ".join(it.types), it.actors,
+                it.province_label, it.district_label, it.place, it.place_label, "" if it.lat is None else str(it.lat),
+                "" if it.lon is None else str(it.lon), "" if it.fatalities is None else str(it.fatalities), "; ".join(it.roles),
+                it.dataset, it.source,
+            ]  # fmt: skip
+            writer.writerow([spreadsheet_safe(c) for c in cells] + [_csv_cell(v) for v in extra(it).values()])
+        body = buf.getvalue()
+    resp = Response(body, mimetype=INCIDENT_EXPORTS[ext])
+    parts = [p for p in path.split("/") if p]
+    name = "-".join(parts[1:] if parts[:1] == ["id"] else parts) or "entity"
+    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{urllib.parse.quote(name)}-incidents.{ext}"
+    return resp
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell of a record field (None empty, booleans as true/false, text spreadsheet-safe)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return spreadsheet_safe(value) if isinstance(value, str) else str(value)
 
 
 # -- browse ------------------------------------------------------------------------------------------

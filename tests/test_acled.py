@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -90,6 +91,7 @@ def test_rows_become_incidents_reconciled_with_seed_entities(store: LocalStore) 
         ("psk:eventType", "et:remote-explosive-landmine-ied"),
         ("psk:country", "id:state/pakistan"),
         ("psk:province", "id:province/balochistan"),
+        ("psk:admin1Name", '"Baluchistan"'),
         ("psk:district", "id:place/balochistan/synthetic-district-a"),
         ("psk:place", "id:place/balochistan/synthetic-district-a/synthville"),
         ("schema:latitude", '"29.5"^^xsd:decimal'),
@@ -641,3 +643,64 @@ def test_each_ucdp_type_of_violence(
     assert ("psk:eventType", f"v:ucdp-violence/{concept}") in got
     assert any(p == "psk:perpetrator" for p, _o in got) is directed
     assert any(p == "psk:sideA" for p, _o in got) and any(p == "psk:sideB" for p, _o in got)
+
+
+def test_incident_downloads_reproduce_the_source_rows(store: LocalStore, tmp_path: Path) -> None:
+    import json
+
+    from server import create_app
+
+    source = list(csv.DictReader(open(CODING, newline="", encoding="utf-8")))
+    source[0]["notes"] = "=HYPERLINK(1)"  # a formula in a cell must not run in a spreadsheet
+    coding = write(tmp_path / "coding.csv", source)
+    load_files("acled", [ACLED, coding], settings(store))
+    load_files("ucdp", [FIXTURES / "ucdp_small.csv"], settings(store))
+    app = create_app(Settings(store=str(store.path)))
+    try:
+        client = app.test_client()
+        resp = client.get("/incidents/id/group/baloch-liberation-army.csv")
+        assert resp.status_code == 200 and resp.mimetype == "text/csv"
+        assert resp.headers["Content-Disposition"] == "attachment; filename*=UTF-8''group-baloch-liberation-army-incidents.csv"
+        table = list(csv.DictReader(io.StringIO(resp.text)))
+        got = {r["event_id"]: r for r in table if r["event_id"]}
+        assert {r["label"] for r in table if not r["event_id"]} >= {"Jaffar Express hijacking"}  # curated, perpetrator
+        inter = {"1": "State forces", "2": "Rebel groups", "State forces": "State forces", "Rebel group": "Rebel groups"}
+        checked = 0
+        for row in source:
+            if "Baloch Liberation Army" not in row["actor1"] + row["actor2"]:
+                continue
+            out = got[row["event_id_cnty"]]
+            assert out["event_type"].lower() == row["event_type"].lower() and out["sub_event_type"] == row["sub_event_type"]
+            for col in ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2", "admin1", "admin2", "location", "geo_precision"):
+                assert out[col] == row[col], col
+            for col in ("source", "source_scale", "fatalities", "time_precision", "latitude", "longitude"):
+                assert out[col] == row[col], col
+            assert out["notes"] == ("'" + row["notes"] if row["notes"].startswith("=") else row["notes"])
+            assert (out["inter1"], out["inter2"]) == (inter[row["inter1"]], inter[row["inter2"]])
+            assert out["interaction"] == "12" and out["interaction_label"] == "State forces-Rebel group"
+            assert out["record"] == BASE.entity(f"record/acled-{report_sha(coding)}/{source.index(row) + 2}")
+            assert out["dataset"] == "ACLED export coding.csv" and out["perpetrator_iri"] == ""
+            checked += 1
+        assert checked == 3  # the three battles
+        assert got["SYN101"]["assoc_actor_2_iris"].split() == sorted(
+            [BASE.entity("actor/bra-baloch-republican-army"), BASE.entity("community/baloch")]
+        )
+        assert got["SYN0001"]["admin1"] == "Baluchistan"  # as the row spells it; admin1_iri is the curated province
+        assert got["SYN0001"]["admin1_iri"] == BASE.entity("province/balochistan")
+        # UCDP: sides, GED's precision scales and death counts
+        ged = got["GED900001"]
+        assert (ged["side_a"], ged["side_b"], ged["actor1"]) == ("Government of Pakistan", "BLA", "")
+        assert (ged["ucdp_date_precision"], ged["ucdp_where_precision"], ged["time_precision"]) == ("1", "1", "")
+        assert (ged["fatalities"], ged["fatalities_low"], ged["fatalities_high"], ged["deaths_a"], ged["deaths_b"]) == (
+            "3", "3", "4", "1", "2",
+        )  # fmt: skip
+        geo = json.loads(client.get("/incidents/id/group/baloch-liberation-army.geojson").data)
+        assert geo["type"] == "FeatureCollection"
+        feature = next(f for f in geo["features"] if f["properties"]["event_id"] == "SYN101")
+        assert feature["geometry"] == {"type": "Point", "coordinates": [67.0, 29.5]}
+        assert feature["properties"]["actor2_iri"] == BASE.entity("group/baloch-liberation-army")
+        data = client.get("/incidents/id/group/baloch-liberation-army.json").get_json()
+        assert data["columns"][:8] == ["incident", "label", "date", "types", "place", "place_label", "fatalities", "roles"]
+        assert {i["iri"] for i in data["incidents"]} == {r["incident"] for r in table}
+    finally:
+        app.extensions["psk"]["backend"].close()

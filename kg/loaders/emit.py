@@ -53,7 +53,7 @@ LOADER_PREDICATES = [
     for p in (
         "eventId", "date", "endDate", "timePrecision", "eventType", "country", "province", "district", "adminArea3",
         "place", "locatedIn", "geoPrecision", "perpetrator", "target", "actor1", "actor2", "sideA", "sideB", "side",
-        "sideRole", "sideActor", "actorName", "actorType", "associatedActor", "associatedActorNames", "interaction",
+        "sideRole", "sideActor", "actorName", "countryName", "admin1Name", "locationName", "actorType", "associatedActor", "associatedActorNames", "interaction",
         "fatalities", "civilianTargeting", "notes", "sourceName", "source", "dataset", "rowNumber", "fileName",
         "sha256", "interactionType", "partOfConflict", "reconciliation", "matchedName", "matchRule",
         *LITERAL_PROPERTIES.values(), *COUNT_PROPERTIES.values(),
@@ -119,10 +119,14 @@ def event_triples(ev: EventRow, rec: Reconciler, base: Base, record: str, prefix
 def _places(ev: EventRow, rec: Reconciler, add, out: list[str]) -> None:  # type: ignore[no-untyped-def]
     state = rec.state(ev.country, out)
     add(PSK + "country", iri(state))
+    if rec.respelled("state", ev.country):  # names the row spells otherwise than the curated label, kept as given
+        add(PSK + "countryName", nt_lit(ev.country))
     parent, province = state, ""
     if ev.admin1:
         parent = province = rec.province(ev.admin1, state, out)
         add(PSK + "province", iri(province))
+        if rec.respelled("province", ev.admin1):
+            add(PSK + "admin1Name", nt_lit(ev.admin1))
     for category, name, prop in (("district", ev.admin2, "district"), ("admin3", ev.admin3, "adminArea3")):
         if name:
             parent = rec.place(name, category, parent, province, out)
@@ -130,6 +134,8 @@ def _places(ev: EventRow, rec: Reconciler, add, out: list[str]) -> None:  # type
     if ev.location:
         place = rec.place(ev.location, "location", parent, province, out)
         add(PSK + "place", iri(place))
+        if rec.respelled("location", ev.location, parent):
+            add(PSK + "locationName", nt_lit(ev.location))
         if ev.lat is not None and ev.lon is not None:
             rec.geometry(place, ev.lat, ev.lon, out)
     if ev.lat is not None and ev.lon is not None:  # the event's own coordinates, as coded

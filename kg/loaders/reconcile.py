@@ -206,6 +206,11 @@ class Reconciler:
             f"{iri(m)} {iri(PSK + 'matchRule')} {iri(f'{MATCH_RULE}/{match.rule}')} .",
         ]
 
+    def respelled(self, category: str, name: str, parent: str = "") -> bool:
+        """Whether the name was matched with an entity whose label is spelled differently (the row keeps the name)."""
+        m = self.matches.get((category, parent, name))
+        return m is not None and m.rule not in MINTED_RULES and m.matched != f"matches the label {name!r}"
+
     def _mint(self, s: str, cls: str, label: str, out: list[str]) -> None:
         out += entity_lines(s, cls, label)
 
