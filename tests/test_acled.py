@@ -704,3 +704,22 @@ def test_incident_downloads_reproduce_the_source_rows(store: LocalStore, tmp_pat
         assert {i["iri"] for i in data["incidents"]} == {r["incident"] for r in table}
     finally:
         app.extensions["psk"]["backend"].close()
+
+
+def test_example_query_lists_sides_and_only_coded_perpetrators(full_store: Path) -> None:
+    from kg.sparql import execute
+    from server.util import HERE
+
+    _v, s = LocalStore(full_store).open_read()
+    text = (HERE / "examples" / "13-acled-sides-and-directions.rq").read_text(encoding="utf-8")
+    rows = {(r["eventId"].value, r["roleLabel"].value): r for r in execute(s, text, max_rows=1000).records()}
+    assert rows["SYN0001", "Actor 1"]["actor"].value == BASE.entity("group/baloch-liberation-army")
+    assert rows["SYN0001", "Actor 1"]["actorType"].value == "Rebel groups"
+    assert rows["SYN0001", "Actor 1"]["perpetrator"] is None  # an explosion: no direction coded
+    assert rows["SYN0002", "Actor 1"]["perpetrator"].value == BASE.entity("actor/unidentified-armed-group-pakistan")
+
+
+def test_entity_page_shows_roles_and_how_names_were_reconciled(client: object) -> None:
+    page = client.get("/page/id/group/baloch-liberation-army").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "actor 1" in page and "perpetrator" in page  # ACLED's coding; the article's Jaffar Express hijacking
+    assert "acled-form rule, the long name after &#39;:&#39;" in page or "acled-form rule, the long name after ':'" in page
