@@ -48,7 +48,7 @@ def generate(path: Path, rows: int, seed: int = 1) -> Path:
             writer.writerow(
                 [
                     f"SYN{i + 1}", date.isoformat(), date.year, rng.choice([1, 1, 1, 2, 3]), "Political violence", event_type, sub,
-                    a1, "", i1, a2, "", i2, f"{i1}{i2}", rng.choice(["", "", "Civilian targeting"]), 586, "Southern Asia", "Pakistan",
+                    a1, "", i1, a2, "", i2, "".join(sorted((i1, i2))).lstrip("0").ljust(2, "0"), rng.choice(["", "", "Civilian targeting"]), 586, "Southern Asia", "Pakistan",
                     admin1, district, "", location, f"{24 + rng.random() * 12:.4f}", f"{61 + rng.random() * 14:.4f}", rng.choice([1, 2, 3]),
                     "Synthetic Source", "National", f"Synthetic event {i + 1}; not real data.", rng.choice([0, 0, 0, 1, 2, 5]), "", 1700000000 + i,
                 ]

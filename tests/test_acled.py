@@ -596,6 +596,7 @@ def acled_row(**changes: str) -> dict[str, str]:
         ({"inter1": "Rebel groups", "inter2": "External/Other forces"}, "inters", ("rebel-groups", "external-other-forces")),
         ({"interaction": "State forces-Rebel group"}, "interaction", 12),
         ({"interaction": "Rebel group-State forces"}, "interaction", 12),
+        ({"interaction": "21"}, "interaction", 12),
         ({"interaction": "External/Other forces-Civilians"}, "interaction", 78),
         ({"interaction": "Rebel group only"}, "interaction", 20),
         ({"interaction": "Sole rioters"}, "interaction", 50),

@@ -99,6 +99,8 @@ def _interaction(row: dict[str, str]) -> int | None:
     if raw is None:
         return None
     code: int | None = int(raw) if re.fullmatch(r"\d{1,2}", raw) else INTERACTION_NAMES.get(" ".join(raw.lower().split()))
+    if code is not None and code % 10 and code // 10 > code % 10:  # "21": the same pair as 12, lower code first
+        code = (code % 10) * 10 + code // 10
     if code is None and raw.count("-") == 1:  # no actor type name contains '-'
         a, b = (_inter_code(part.strip()) for part in raw.split("-"))
         if a is not None and b is not None:
