@@ -278,6 +278,7 @@ class Reconciler:
         out += [
             f"{iri(place)} {iri(GEO + 'hasGeometry')} {iri(geom)} .",
             f"{iri(geom)} {iri(RDF + 'type')} {iri(GEO + 'Geometry')} .",
+            f"{iri(geom)} {iri(RDFS + 'label')} {nt_lit(f'point {la}, {lo}', lang='en')} .",
             f"{iri(geom)} {iri(GEO + 'asWKT')} {nt_lit(f'POINT({lo} {la})', GEO + 'wktLiteral')} .",
             f"{iri(place)} {iri(SCHEMA + 'latitude')} {nt_lit(la, XSD + 'decimal')} .",
             f"{iri(place)} {iri(SCHEMA + 'longitude')} {nt_lit(lo, XSD + 'decimal')} .",
