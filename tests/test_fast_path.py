@@ -138,7 +138,7 @@ def test_select_star_keeps_the_order_of_appearance(server: str) -> None:
         "SELECT ?i WHERE { ?i psk:fatalities 03 }",
         "select ?i where { ?i psk:civilianTargeting false } limit 5",
         'SELECT ?i WHERE { ?i psk:date "2025-01-05"^^xsd:date }',
-        "SELECT ?i WHERE { ?i schema:keywords 'Political violence' } OFFSET 2",
+        "SELECT ?i WHERE { ?i psk:disorderType 'Political violence' } OFFSET 2",
         "SELECT ?s WHERE { ?s a psk:Incident } LIMIT 0",
         "SELECT ?s ?o WHERE { ?s rdfs:label ?o } LIMIT 50",  # exactly the cap: not truncated
         "SELECT * WHERE { ?s ?p ?o }",  # capped at 50 rows, with the truncation header

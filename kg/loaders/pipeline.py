@@ -175,19 +175,23 @@ class LoadRun:
             code = 0
             try:
                 os.close(read_fd)
+                result: tuple[str, Any]
                 with os.fdopen(write_fd, "w", encoding="utf-8", buffering=1 << 20) as out:
                     self.report = LoadReport()
                     try:
                         self.convert_all(out)
-                        result_send.send(("ok", self.report))
+                        result = ("ok", self.report)
                     except LoadError as exc:
-                        result_send.send(("error", (exc.file, exc.line, exc.column, exc.message)))
+                        result = ("error", (exc.file, exc.line, exc.column, exc.message))
+                # sent once the triples' pipe is closed: the parent reads the report only after the bulk load ends
+                result_send.send(result)
             except BaseException as exc:  # noqa: BLE001 - reported to the parent, which discards the version
                 result_send.send(("crash", f"{type(exc).__name__}: {exc}"))
                 code = 1
             finally:
                 os._exit(code)
         os.close(write_fd)
+        result_send.close()  # the child's copy is the only one left: its exit reads as EOF
         load_error: str | None = None
         with os.fdopen(read_fd, "rb", buffering=1 << 20) as pipe:
             try:
@@ -195,8 +199,12 @@ class LoadRun:
             except (SyntaxError, OSError) as exc:
                 load_error = str(exc)
                 pipe.read()  # drain, so the child can finish and report
+        # read the report before waiting: a large one (the names of --explain) fills the pipe until it is read
+        try:
+            status, payload = result_recv.recv()
+        except EOFError:
+            status, payload = "crash", "the converter process died"
         os.waitpid(pid, 0)
-        status, payload = result_recv.recv() if result_recv.poll(5) else ("crash", "the converter process died")
         if status == "error":
             raise LoadError(*payload)
         if status != "ok":
