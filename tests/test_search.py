@@ -77,8 +77,8 @@ def test_totals_are_exact_with_paging_and_type_facets(client: FlaskClient) -> No
     assert len(seen) == len(set(seen)) == expected
     results = client.application.extensions["psk"]["reader"].search_page("synth")
     assert sum(n for _t, n in results.types) == expected
-    cities = client.application.extensions["psk"]["reader"].search_page("synth", "City")
-    assert cities.total == dict(results.types)["City"] and all(h.type == "City" for h in cities.hits)
+    cities = client.application.extensions["psk"]["reader"].search_page("synth", "Location")
+    assert cities.total == dict(results.types)["Location"] and all(h.type == "Location" for h in cities.hits)
     page = client.get("/search", query_string={"q": "synth", "size": "2"}).get_data(as_text=True)
     assert f'<span class="total">{expected}</span>' in page and 'rel="next"' in page
 

@@ -73,7 +73,7 @@ def test_table_agrees_with_graph_after_build_and_loads(store_path: Path, tmp_pat
     assert row == [
         (
             "SYN0001", 2025, "2025-01", "Explosions/Remote violence", "Remote explosive/landmine/IED",
-            "perpetrator: Baloch Liberation Army; target: Pakistan Armed Forces", "Balochistan", "Synthetic District A",
+            "actor1: Baloch Liberation Army; actor2: Pakistan Armed Forces", "Balochistan", "Synthetic District A",
             "Synthville", 29.5, 67.0, 3, "Synthetic Source",
         )
     ]  # fmt: skip
