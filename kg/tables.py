@@ -230,10 +230,10 @@ def event_rows(store: ox.Store, events: Iterable[str]) -> Iterator[tuple[str, st
     label = RDFS + "label"
     for e in events:
         yield TOUCHED, e, "", ""
-        s = ox.NamedNode(e)
-        if not any(True for _ in store.quads_for_pattern(s, is_a, incident, default)):
+        quads = list(store.quads_for_pattern(ox.NamedNode(e), None, None, default))
+        if not any(q.predicate == is_a and q.object == incident for q in quads):
             continue
-        for q in store.quads_for_pattern(s, None, None, default):
+        for q in quads:
             p, o = q.predicate.value, q.object
             if (
                 (isinstance(o, ox.NamedNode) and p != is_a.value)
