@@ -235,6 +235,8 @@ def event_rows(store: ox.Store, events: Iterable[str]) -> Iterator[tuple[str, st
             continue
         for q in quads:
             p, o = q.predicate.value, q.object
+            if not isinstance(o, (ox.NamedNode, ox.Literal)):
+                continue  # the query's rows are IRIs and literals
             if (
                 (isinstance(o, ox.NamedNode) and p != is_a.value)
                 or p in literal_fields
@@ -251,7 +253,8 @@ def event_rows(store: ox.Store, events: Iterable[str]) -> Iterator[tuple[str, st
                 and any(True for _ in store.quads_for_pattern(o, is_a, record_class, default))
             ):
                 for d in store.quads_for_pattern(o, dataset, None, default):
-                    yield "r", o.value, dataset.value, d.object.value
+                    if isinstance(d.object, (ox.NamedNode, ox.Literal)):
+                        yield "r", o.value, dataset.value, d.object.value
 
 
 @contextlib.contextmanager
@@ -306,13 +309,28 @@ def _ensure_search(directory: Path, export: Exporter) -> None:
         csv_path.unlink(missing_ok=True)
 
 
+def _incidents_in(events_file: Path) -> int:
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        query = "SELECT count(DISTINCT s) FROM read_parquet($f) WHERE kind = 'i'"
+        return int(con.execute(query, {"f": str(events_file)}).fetchall()[0][0])
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
 def derive_for_load(version_dir: Path, previous_dir: Path | None, events: Iterable[str]) -> Path:
     """The table (and search index) of a version a load wrote from previous_dir: incrementally from the previous
-    version's EVENTS_FILE and the rows of the events the load wrote or revised; from scratch without one."""
+    version's EVENTS_FILE and the rows of the events the load wrote or revised; from scratch without one, or when
+    the load's events outnumber the previous version's incidents (a first load: one pass over all is cheaper)."""
     directory = tables_dir(version_dir)
     target = directory / TABLE_FILE
     previous = tables_dir(previous_dir) / EVENTS_FILE if previous_dir is not None else None
     if target.exists() or previous is None or not previous.exists():
+        return ensure_for_version(version_dir)
+    events = list(events)
+    if len(events) > _incidents_in(previous):  # reading them one by one costs more than one pass over all
         return ensure_for_version(version_dir)
     store = ox.Store.read_only(str(version_dir))
     try:

@@ -97,8 +97,9 @@ def test_incremental_outputs_equal_a_full_build(tmp_path: Path, monkeypatch: pyt
     for i, (kind, path) in enumerate(steps, 1):
         ran.clear()
         load_files(kind, [path], settings)
-        assert tables.QUERY not in ran, "a load ran the whole-graph incident query"
-        assert tables.TERMS_QUERY in ran
+        if i > 1:  # a first load that outnumbers the seeds' incidents makes one pass over all (cheaper)
+            assert tables.QUERY not in ran, "a load ran the whole-graph incident query"
+            assert tables.TERMS_QUERY in ran
         monkeypatch.setattr(tables, "export_local", real)
         counts.append(assert_equal_to_scratch(store_path, tmp_path / f"scratch{i}"))
         monkeypatch.setattr(tables, "export_local", spy)
