@@ -179,7 +179,7 @@ def write_cube(base: Base, store: ox.Store, table: Table) -> int:
     drop_statistics(base, store)
     g = statistics_graph(base)
     quads = _structure(base, g) + list(_observations(base, g, table))
-    store.extend(quads)
+    store.bulk_extend(quads)  # a version being written, not yet published: no transaction needed
     observation = _n(QB + "Observation")
     observations = sum(1 for q in quads if q.predicate.value == RDF + "type" and q.object == observation)
     ds = _n(base.dataset)

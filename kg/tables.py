@@ -1,10 +1,18 @@
 """The derived incident table: a columnar copy (DuckDB) of every incident of one dataset version, for pages and facets.
 
-The graph stays the source of truth. The table is derived from it by one SPARQL query (kg/queries/incident_table.rq)
-over the version it belongs to, and is never edited: a build or a load writes a new store version, and that version
+The graph stays the source of truth. The table is derived from it by two SPARQL queries over the version it belongs
+to (kg/queries/incident_table.rq: the rows of each incident and record; incident_table_terms.rq: the entities, class
+hierarchy and class sizes), and is never edited: a build or a load writes a new store version, and that version
 gets its own table in ``<version>.tables/incidents.duckdb`` beside it (like the dumps in ``<version>.dumps``). It is
 written after the version is published (or on first use), under a file lock, into a temporary file that is renamed
 into place: readers see a complete table or none.
+
+A load derives its table incrementally (derive_for_load): the rows of incident_table.rq are kept per version in
+``events.parquet``; the new version's rows are the previous version's, less those of the events the load wrote or
+revised, plus those events' rows as they now are in the store (read from its indexes, no whole-graph pass), plus a
+fresh incident_table_terms.rq (small: entities and classes, not incidents). The same SQL then builds the same table a
+from-scratch build would. A version without ``events.parquet`` (a first build, or written by an older kg), a
+remote store, or a count that disagrees with the graph's falls back to the full build.
 
 Tables (all IRIs as strings):
 
@@ -28,7 +36,7 @@ import csv
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +47,10 @@ from . import queries
 from .namespaces import PREFIXES, PSK, RDF, RDFS, SCHEMA, SKOS
 
 TABLE_FILE = "incidents.duckdb"
+EVENTS_FILE = "events.parquet"  # incident_table.rq's rows for this version: the base of the next load's table
 QUERY = "incident_table"
+TERMS_QUERY = "incident_table_terms"
+TOUCHED = "x"  # a row kind of a load's delta only: an event the load wrote or revised (its earlier rows are dropped)
 WITHIN = "within"  # derived role: a place above the incident's place (psk:place/psk:locatedIn+)
 
 Exporter = Callable[[str, Path], None]  # writes a kg/queries query's result as SPARQL CSV to a path
@@ -76,9 +87,14 @@ def export_rows(select: Callable[[str], Any]) -> Exporter:
 
 LITERALS = ("eventId", "date", "endDate", "fatalities", "sourceName", "label")  # the literal fields of an incident row
 
+_RAW_SQL = """CREATE TEMP TABLE raw AS SELECT * FROM read_csv($csv, header = true, quote = '"', escape = '"',
+    columns = {'kind': 'VARCHAR', 's': 'VARCHAR', 'p': 'VARCHAR', 'o': 'VARCHAR'})"""
+# a load: the previous version's incident rows, less those of the events it wrote or revised (and records it repeats)
+_PREVIOUS_SQL = f"""INSERT INTO raw SELECT * FROM read_parquet($previous) p
+    WHERE NOT (p.kind = 'i' AND p.s IN (SELECT s FROM raw WHERE kind = '{TOUCHED}'))
+      AND NOT (p.kind = 'r' AND p.s IN (SELECT s FROM raw WHERE kind = 'r'))"""
+
 _BUILD_SQL = """
-CREATE TEMP TABLE raw AS SELECT * FROM read_csv($csv, header = true, quote = '"', escape = '"',
-    columns = {{'kind': 'VARCHAR', 's': 'VARCHAR', 'p': 'VARCHAR', 'o': 'VARCHAR'}});
 CREATE TEMP TABLE class_closure AS
     SELECT s AS class, o AS super FROM raw WHERE kind = 'c'
     UNION SELECT DISTINCT o, o FROM raw WHERE kind = 't' AND p = '{type}';
@@ -167,20 +183,78 @@ CREATE INDEX links_entity ON links (entity);
 )
 
 
-def build_table(csv_path: Path, target: Path) -> None:
-    """Build the DuckDB file at target from the query's CSV (into a temporary file renamed into place)."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+class TableMismatch(Exception):
+    """An incrementally derived table disagrees with the graph's class sizes: build it from scratch instead."""
+
+
+def build_table(csv_paths: list[Path], target: Path, previous: Path | None = None) -> None:
+    """Build the DuckDB file at target from the queries' CSVs (into a temporary file renamed into place), and keep
+    the incident rows beside it (EVENTS_FILE). previous: the previous version's EVENTS_FILE, for a load whose CSVs
+    hold its delta (TOUCHED, i and r rows) and incident_table_terms.rq; the table is then checked against the
+    graph's number of incidents (TableMismatch)."""
+    tag = f"{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp = target.with_name(f".{target.name}.{tag}")
+    events, events_tmp = target.with_name(EVENTS_FILE), target.with_name(f".{EVENTS_FILE}.{tag}")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp), config={"threads": 2, "memory_limit": "1GB"})
     try:
         con.execute("SET enable_progress_bar = false")
+        con.execute(_RAW_SQL, {"csv": [str(p) for p in csv_paths]})
+        if previous is not None:
+            con.execute(_PREVIOUS_SQL, {"previous": str(previous)})
         for statement in _BUILD_SQL.split(";\n"):
             if statement.strip():
-                con.execute(statement, {"csv": str(csv_path)} if "$csv" in statement else None)
+                con.execute(statement)
+        if previous is not None:
+            ((rows, instances),) = con.execute(
+                "SELECT (SELECT count(*) FROM incidents), (SELECT max(n) FROM classes WHERE class = $c)", {"c": PSK + "Incident"}
+            ).fetchall()
+            if rows != (instances or 0):
+                raise TableMismatch(f"{rows} incidents in the derived table, {instances} in the graph")
+        quoted = str(events_tmp).replace("'", "''")
+        con.execute(f"COPY (SELECT * FROM raw WHERE kind IN ('i', 'r')) TO '{quoted}' (FORMAT parquet)")
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    os.replace(events_tmp, events)
     os.replace(tmp, target)
+
+
+def event_rows(store: ox.Store, events: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:
+    """incident_table.rq's rows for these events, read from the store's indexes, with a TOUCHED row for each (an
+    event no longer in the store has only that); and the r rows of its records."""
+    default = ox.DefaultGraph()
+    is_a, incident, source = ox.NamedNode(RDF + "type"), ox.NamedNode(PSK + "Incident"), PSK + "source"
+    dataset, record_class = ox.NamedNode(PSK + "dataset"), ox.NamedNode(PSK + "DataRecord")
+    literal_fields = {PSK + n for n in LITERALS if n != "label"}
+    label = RDFS + "label"
+    for e in events:
+        yield TOUCHED, e, "", ""
+        quads = list(store.quads_for_pattern(ox.NamedNode(e), None, None, default))
+        if not any(q.predicate == is_a and q.object == incident for q in quads):
+            continue
+        for q in quads:
+            p, o = q.predicate.value, q.object
+            if not isinstance(o, (ox.NamedNode, ox.Literal)):
+                continue  # the query's rows are IRIs and literals
+            if (
+                (isinstance(o, ox.NamedNode) and p != is_a.value)
+                or p in literal_fields
+                or (
+                    p == label
+                    and isinstance(o, ox.Literal)
+                    and (not o.language or o.language.lower() == "en" or o.language.lower().startswith("en-"))
+                )
+            ):
+                yield "i", e, p, o.value
+            if (
+                p == source
+                and isinstance(o, ox.NamedNode)
+                and any(True for _ in store.quads_for_pattern(o, is_a, record_class, default))
+            ):
+                for d in store.quads_for_pattern(o, dataset, None, default):
+                    if isinstance(d.object, (ox.NamedNode, ox.Literal)):
+                        yield "r", o.value, dataset.value, d.object.value
 
 
 @contextlib.contextmanager
@@ -197,25 +271,94 @@ def _locked(directory: Path) -> Iterator[None]:
 def ensure_table(directory: Path, export: Exporter) -> Path:
     """The table file in directory, built first (with the search index, kg/search.py) if it is not there yet; one
     builder at a time, across processes."""
-    from .search import QUERY as SEARCH_QUERY
-    from .search import SEARCH_FILE, build_search
-
-    target, search = directory / TABLE_FILE, directory / SEARCH_FILE
-    if target.exists() and search.exists():
+    target = directory / TABLE_FILE
+    if target.exists() and (directory / _search_file()).exists():
         return target
     with _locked(directory):
-        for name, out, build in (
-            (QUERY, target, lambda csv_path: build_table(csv_path, target)),
-            (SEARCH_QUERY, search, lambda csv_path: build_search(csv_path, target, search)),
-        ):
-            if out.exists():
-                continue
-            csv_path = directory / f".{name}.{os.getpid()}.csv"
+        if not target.exists():
+            csv_paths = [directory / f".{name}.{os.getpid()}.csv" for name in (QUERY, TERMS_QUERY)]
             try:
-                export(name, csv_path)
-                build(csv_path)
+                for name, csv_path in zip((QUERY, TERMS_QUERY), csv_paths, strict=True):
+                    export(name, csv_path)
+                build_table(csv_paths, target)
             finally:
-                csv_path.unlink(missing_ok=True)
+                for csv_path in csv_paths:
+                    csv_path.unlink(missing_ok=True)
+        _ensure_search(directory, export)
+    return target
+
+
+def _search_file() -> str:
+    from .search import SEARCH_FILE
+
+    return SEARCH_FILE
+
+
+def _ensure_search(directory: Path, export: Exporter) -> None:
+    from .search import QUERY as SEARCH_QUERY
+    from .search import build_search
+
+    search = directory / _search_file()
+    if search.exists():
+        return
+    csv_path = directory / f".{SEARCH_QUERY}.{os.getpid()}.csv"
+    try:
+        export(SEARCH_QUERY, csv_path)
+        build_search(csv_path, directory / TABLE_FILE, search)
+    finally:
+        csv_path.unlink(missing_ok=True)
+
+
+def _incidents_in(events_file: Path) -> int:
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        query = "SELECT count(DISTINCT s) FROM read_parquet($f) WHERE kind = 'i'"
+        return int(con.execute(query, {"f": str(events_file)}).fetchall()[0][0])
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def derive_for_load(version_dir: Path, previous_dir: Path | None, events: Iterable[str]) -> Path:
+    """The table (and search index) of a version a load wrote from previous_dir: incrementally from the previous
+    version's EVENTS_FILE and the rows of the events the load wrote or revised; from scratch without one, or when
+    the load's events outnumber the previous version's incidents (a first load: one pass over all is cheaper)."""
+    directory = tables_dir(version_dir)
+    target = directory / TABLE_FILE
+    previous = tables_dir(previous_dir) / EVENTS_FILE if previous_dir is not None else None
+    if target.exists() or previous is None or not previous.exists():
+        return ensure_for_version(version_dir)
+    events = list(events)
+    if len(events) > _incidents_in(previous):  # reading them one by one costs more than one pass over all
+        return ensure_for_version(version_dir)
+    store = ox.Store.read_only(str(version_dir))
+    try:
+        export = export_local(store)
+        with _locked(directory):
+            if not target.exists():
+                delta, terms = (directory / f".{name}.{os.getpid()}.csv" for name in ("delta", TERMS_QUERY))
+                try:
+                    with open(delta, "w", newline="", encoding="utf-8") as fh:
+                        writer = csv.writer(fh)
+                        writer.writerow(("kind", "s", "p", "o"))
+                        writer.writerows(event_rows(store, events))
+                    export(TERMS_QUERY, terms)
+                    try:
+                        build_table([delta, terms], target, previous)
+                    except (TableMismatch, duckdb.IOException):  # the previous rows disagree, or went: from scratch
+                        csv_path = directory / f".{QUERY}.{os.getpid()}.csv"
+                        try:
+                            export(QUERY, csv_path)
+                            build_table([csv_path, terms], target)
+                        finally:
+                            csv_path.unlink(missing_ok=True)
+                finally:
+                    delta.unlink(missing_ok=True)
+                    terms.unlink(missing_ok=True)
+            _ensure_search(directory, export)
+    finally:
+        del store
     return target
 
 
@@ -241,7 +384,7 @@ def ensure_for_version(version_dir: Path) -> Path:
     """The table of an embedded store version (built from that version if it has none yet)."""
     directory = tables_dir(version_dir)
     target = directory / TABLE_FILE
-    if target.exists() and (directory / "search.sqlite").exists():
+    if target.exists() and (directory / _search_file()).exists():
         return target
     store = ox.Store.read_only(str(version_dir))
     try:

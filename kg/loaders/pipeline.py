@@ -27,7 +27,7 @@ from ..cube import drop_statistics, publish_statistics
 from ..errors import KGError, LoadError, RowError
 from ..namespaces import PSK, RDF, RDFS, XSD, Base
 from ..store import LocalStore
-from ..tables import ensure_for_version
+from ..tables import derive_for_load
 from ..void import LoadDelta, refresh_void
 from .acled import ACLED_COLUMNS, ACLED_OPTIONAL, parse_acled
 from .emit import LOADER_CLASSES, LOADER_PREDICATES, event_triples, side_nodes
@@ -154,7 +154,7 @@ class LoadRun:
         """Incident IRIs of the events in the files (a cheap pre-pass, used only when revising earlier loads)."""
         out: set[str] = set()
         for path in self.paths:  # the same reader as pass 1: a file it cannot read fails here with the same error
-            for _line, row in read_rows(path, self.kind.columns, exact=self.kind.exact_header):
+            for _line, row in read_rows(path, self.kind.columns, exact=self.kind.exact_header, optional=self.kind.optional):
                 raw = (row.get(self.kind.id_column) or "").strip()
                 if raw:
                     out.add(self.kind.incident_for(self.base, raw))
@@ -264,7 +264,7 @@ def load_files(
     with local.lock(waiting=say):
         # One writer at a time, and everything decided under the lock from the version being written: whether
         # this load revises earlier events, the reconciliation index and the VoID counts carried forward.
-        _v, current = local.open_read()
+        previous, current = local.open_read()
         run = LoadRun(KINDS[kind], paths, base, Reconciler(base, current), skip_invalid)
         revising = any(True for _ in current.quads_for_pattern(None, ox.NamedNode(PSK + "eventId"), None, ox.DefaultGraph()))
         del current
@@ -292,7 +292,8 @@ def load_files(
     # published version; then (compact=True) the compacted copy of it that replaces it also gets the statistics
     # graph generated from that table. Without compaction the version has no statistics graph until `kg compact`.
     t = time.monotonic()
-    ensure_for_version(local.version_dir(report.version))
+    # incrementally from the previous version's (the events this load wrote or revised), exactly as a full build
+    derive_for_load(local.version_dir(report.version), local.version_dir(previous), run.event_ids())
     report.tables_s = time.monotonic() - t
     say(f"wrote the incident table and search index in {report.tables_s:.1f} s")
     if compact:
