@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -54,6 +54,8 @@ class Backend(Protocol):
     def dump_stream(self, fmt: str) -> Iterator[bytes]: ...
 
     def pinned(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def health(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -180,6 +182,9 @@ class LocalBackend:
 
         return chunks()
 
+    def health(self) -> dict[str, Any]:
+        return {"state": "up", "version": self.version()}
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -244,7 +249,8 @@ class RemoteBackend:
         return Answer.of(result, fmt)
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
-        return self.remote.execute(query, max_rows=max_rows, bindings=bindings)
+        # pages need whole answers: read past a server's own row cap (Virtuoso's ResultSetMaxRows) in pages
+        return self.remote.execute(query, max_rows=max_rows, bindings=bindings, complete=True)
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
         import zlib
@@ -257,6 +263,12 @@ class RemoteBackend:
             if data:
                 yield data
         yield compressor.flush()
+
+    def health(self) -> dict[str, Any]:
+        state = self.remote.health()
+        if state["state"] == "up":
+            self._version, self._checked = state["version"], time.monotonic()
+        return state
 
     def close(self) -> None:
         pass
