@@ -133,7 +133,9 @@ class RemoteStore:
         user = self.settings.remote_user
         self.auth = HTTPDigestAuth(user, self.settings.remote_password or "") if user else None
         self._dialect: Dialect | None = None
-        self.query_url, self.update_url, self.gsp_url = url, None, None
+        self.query_url: str = url
+        self.update_url: str | None = None
+        self.gsp_url: str | None = None
         self._graphs: tuple[float, list[str]] | None = None
 
     @classmethod
