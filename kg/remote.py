@@ -385,6 +385,48 @@ class RemoteStore:
                 ]
             )
         )
+        # the counts follow in a second update (they are computed on the switched-in data)
+        self.refresh_void()
+
+    def refresh_void(self) -> None:
+        """Recount the VoID description on the server (after a load) and replace it in one update.
+
+        The counts are those VoidStats.scan gives on the embedded store: the description itself not counted."""
+        from .void import VoidStats, void_quads
+
+        ds: Bindings = {"ds": ox.NamedNode(self.base.dataset)}
+        outside = "FILTER(?s != ?ds) FILTER NOT EXISTS { ?ds void:propertyPartition|void:classPartition ?s }"
+
+        def one(query: str) -> int:
+            res = self.execute(query, max_rows=1, bindings=ds, timeout=3600)
+            return int(res.rows[0][0].value)
+
+        def distinct(query: str) -> set[str]:
+            res = self.execute(query, max_rows=10_000_000, bindings=ds, timeout=3600, complete=True)
+            return {r[0].value for r in res.rows if r[0] is not None}
+
+        stats = VoidStats(
+            triples=one(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o {outside} }}"),
+            entities=one(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?type {outside} }}"),
+            named_graph_triples=one("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"),
+            properties=distinct(f"SELECT DISTINCT ?p WHERE {{ ?s ?p ?o {outside} }} ORDER BY ?p"),
+            classes=distinct(f"SELECT DISTINCT ?c WHERE {{ ?s a ?c {outside} }} ORDER BY ?c"),
+        )
+        target = self.dialect.default_graph
+        ds_term = str(ds["ds"])
+
+        def in_default(pattern: str) -> str:
+            return pattern if target is None else f"GRAPH <{target}> {{ {pattern} }}"
+
+        old = (
+            f"{{ BIND({ds_term} AS ?s) ?s ?p ?o }} UNION {{ {ds_term} void:propertyPartition|void:classPartition ?s . ?s ?p ?o }}"
+        )
+        triples = ox.serialize(
+            (ox.Triple(q.subject, q.predicate, q.object) for q in void_quads(self.base, stats)), format=ox.RdfFormat.N_TRIPLES
+        ).decode("utf-8")
+        self.update(
+            f"DELETE {{ {in_default('?s ?p ?o')} }} WHERE {{ {in_default(old)} }} ;\nINSERT DATA {{ {in_default(triples)} }}"
+        )
 
     def snapshot_for_reconciliation(self) -> ox.Store:
         """Labels, aliases and types of places and actors, for reconciling names in conflict data."""
