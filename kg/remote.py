@@ -421,8 +421,11 @@ class RemoteStore:
         old = (
             f"{{ BIND({ds_term} AS ?s) ?s ?p ?o }} UNION {{ {ds_term} void:propertyPartition|void:classPartition ?s . ?s ?p ?o }}"
         )
-        triples = ox.serialize(
-            (ox.Triple(q.subject, q.predicate, q.object) for q in void_quads(self.base, stats)), format=ox.RdfFormat.N_TRIPLES
+        triples = (
+            ox.serialize(
+                (ox.Triple(q.subject, q.predicate, q.object) for q in void_quads(self.base, stats)), format=ox.RdfFormat.N_TRIPLES
+            )
+            or b""
         ).decode("utf-8")
         self.update(
             f"DELETE {{ {in_default('?s ?p ?o')} }} WHERE {{ {in_default(old)} }} ;\nINSERT DATA {{ {in_default(triples)} }}"
