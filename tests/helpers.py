@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -160,14 +161,15 @@ MaxQueryCostEstimationTime = 0
 
 class VirtuosoServer:
     """Debian's virtuoso-opensource-7 (`virtuoso-t`), headless, with its own virtuoso.ini and database in a temp
-    directory, on free 127.0.0.1 ports. A fresh database's `dba` account has the password `dba`; the tests write
-    through the digest-authenticated endpoints as that user.
+    directory, on free 127.0.0.1 ports. A fresh database's `dba` account has the password `dba`; it is changed to a
+    random one with `isql-vt` (as the README's set-up says), and the tests write through the digest-authenticated
+    endpoints as that user.
 
     The ini sets a small ResultSetMaxRows and MaxQueryExecutionTime, so the tests meet Virtuoso's row cap and time
     limit on small data.
     """
 
-    USER, PASSWORD = "dba", "dba"
+    USER = "dba"
 
     def __init__(self, directory: Path, max_rows: int = 200, max_seconds: int = 5) -> None:
         exe = shutil.which("virtuoso-t")
@@ -186,12 +188,22 @@ class VirtuosoServer:
         self.root = f"http://127.0.0.1:{self.http_port}"
         self.url = self.root + "/sparql"
         self.exe = exe
+        self.password = "dba"
         self.start()
+        new = secrets.token_hex(8)
+        isql = shutil.which("isql-vt") or "isql-vt"
+        subprocess.run(
+            [isql, f"127.0.0.1:{self.sql_port}", self.USER, self.password, f"exec=set password {self.password} {new};"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        self.password = new
 
     @property
     def env(self) -> dict[str, str]:
         """What `kg` needs to write into this server."""
-        return {"PSK_REMOTE_USER": self.USER, "PSK_REMOTE_PASSWORD": self.PASSWORD}
+        return {"PSK_REMOTE_USER": self.USER, "PSK_REMOTE_PASSWORD": self.password}
 
     def start(self) -> None:
         self.log = open(self.dir / "stdout.log", "ab")  # closed in stop()

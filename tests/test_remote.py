@@ -357,6 +357,15 @@ def test_a_remote_store_that_is_down_answers_503_naming_no_address() -> None:
         srv.stop()
 
 
+def test_virtuoso_writes_need_the_credentials(remote: Remote, remote_app: str) -> None:
+    if remote.kind != "virtuoso":
+        pytest.skip("Virtuoso's digest-authenticated endpoints")
+    before = remote.count()
+    wrong = kg("build", "--into", remote.url, env={**remote.env, "PSK_REMOTE_PASSWORD": "dba"})
+    assert wrong.returncode == 1 and "401" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert remote.count() == before
+
+
 def test_healthz_reports_a_remote_store_that_is_up(remote: Remote, remote_app: str) -> None:
     health = requests.get(remote_app + "/healthz", timeout=30)
     assert health.status_code == 200
