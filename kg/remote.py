@@ -244,8 +244,12 @@ class RemoteStore:
             rows = [[_term(b[v]) if v in b else None for v in variables] for b in bindings_[: max_rows + 1]]
             page = len(bindings_)
             while capped and complete and len(rows) <= max_rows and page and not _TAIL_LIMIT.search(query.strip()):
-                text = with_prologue(f"{query}\nLIMIT {page} OFFSET {len(rows)}", _prologue(), base_iri)
-                resp = self._post_query(text, "application/sparql-results+json", t, dataset)
+                # the query as a sub-query, paged outside it: Virtuoso refuses an ORDER BY whose OFFSET + LIMIT passes
+                # its sort limit (SR353) but sorts a sub-query whole; the sub-query keeps its order
+                paged = f"SELECT * WHERE {{\n{{\n{query}\n}}\n}}\nLIMIT {page} OFFSET {len(rows)}"
+                resp = self._post_query(
+                    with_prologue(paged, _prologue(), base_iri), "application/sparql-results+json", t, dataset
+                )
                 more = resp.json()["results"]["bindings"]
                 capped = dialect.capped(resp, len(more), graph=False)
                 rows.extend([_term(b[v]) if v in b else None for v in variables] for b in more)

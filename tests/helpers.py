@@ -143,6 +143,8 @@ DirsAllowed = {dir}
 NumberOfBuffers = 10000
 MaxDirtyBuffers = 6000
 ThreadsPerQuery = 2
+; an ORDER BY with OFFSET + LIMIT past this many rows is refused (SR353): small, so the tests meet it
+MaxSortedTopRows = 500
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -165,8 +167,8 @@ class VirtuosoServer:
     random one with `isql-vt` (as the README's set-up says), and the tests write through the digest-authenticated
     endpoints as that user.
 
-    The ini sets a small ResultSetMaxRows and MaxQueryExecutionTime, so the tests meet Virtuoso's row cap and time
-    limit on small data.
+    The ini sets a small ResultSetMaxRows, MaxSortedTopRows and MaxQueryExecutionTime, so the tests meet Virtuoso's
+    row cap, sort limit and time limit on small data.
     """
 
     USER = "dba"
