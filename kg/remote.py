@@ -63,6 +63,7 @@ def _endpoints(
 
 VIRTRDF_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
 WKT = ox.NamedNode("http://www.opengis.net/ont/geosparql#wktLiteral")
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 def _term(b: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -74,17 +75,25 @@ def _term(b: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if "xml:lang" in b:
         return ox.Literal(b["value"], language=b["xml:lang"])
     if "datatype" in b:
-        if b["datatype"] == VIRTRDF_GEOMETRY:
-            # Virtuoso turns geo:wktLiteral into its own geometry type (upstream issues #803, #808): give it back
-            return ox.Literal(b["value"], datatype=WKT)
-        return ox.Literal(b["value"], datatype=ox.NamedNode(b["datatype"]))
+        return _literal(b["value"], b["datatype"])
     return ox.Literal(b["value"])
+
+
+def _literal(value: str, datatype: str) -> ox.Literal:
+    """A typed literal as the server gave it, in the canonical form the embedded store keeps."""
+    if datatype == VIRTRDF_GEOMETRY:
+        # Virtuoso turns geo:wktLiteral into its own geometry type (upstream issues #803, #808): give it back
+        return ox.Literal(value, datatype=WKT)
+    if datatype == XSD_BOOLEAN and value in ("0", "1"):
+        # Virtuoso answers xsd:boolean as 0/1
+        return ox.Literal("true" if value == "1" else "false", datatype=ox.NamedNode(datatype))
+    return ox.Literal(value, datatype=ox.NamedNode(datatype))
 
 
 def _wkt(t: ox.Triple) -> ox.Triple:
     o = t.object
-    if isinstance(o, ox.Literal) and o.datatype.value == VIRTRDF_GEOMETRY:
-        return ox.Triple(t.subject, t.predicate, ox.Literal(o.value, datatype=WKT))
+    if isinstance(o, ox.Literal) and o.datatype.value in (VIRTRDF_GEOMETRY, XSD_BOOLEAN):
+        return ox.Triple(t.subject, t.predicate, _literal(o.value, o.datatype.value))
     return t
 
 

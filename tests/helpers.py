@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import requests
+import requests.auth
 
 ROOT = Path(__file__).resolve().parent.parent
 W3C = Path(os.environ.get("PSK_W3C_TESTS") or ROOT.parent / "shared" / "w3c-sparql-tests")
@@ -140,11 +141,11 @@ MaxClientConnections = 8
 CheckpointInterval = 60
 CaseMode = 2
 DirsAllowed = {dir}
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 ThreadsPerQuery = 2
-; an ORDER BY with OFFSET + LIMIT past this many rows is refused (SR353): small, so the tests meet it
-MaxSortedTopRows = 500
+; an ORDER BY with OFFSET + LIMIT past this many rows is refused (SR353): small in the tests, so they meet it
+MaxSortedTopRows = {sorted_top}
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -173,7 +174,9 @@ class VirtuosoServer:
 
     USER = "dba"
 
-    def __init__(self, directory: Path, max_rows: int = 200, max_seconds: int = 5) -> None:
+    def __init__(
+        self, directory: Path, max_rows: int = 200, max_seconds: int = 5, sorted_top: int = 500, buffers: int = 10_000
+    ) -> None:
         exe = shutil.which("virtuoso-t")
         if exe is None:
             raise RuntimeError("virtuoso-t not installed (Debian package virtuoso-opensource-7)")
@@ -184,7 +187,14 @@ class VirtuosoServer:
         self.ini = self.dir / "virtuoso.ini"
         self.ini.write_text(
             VIRTUOSO_INI.format(
-                dir=self.dir, sql_port=self.sql_port, http_port=self.http_port, max_rows=max_rows, max_seconds=max_seconds
+                dir=self.dir,
+                sql_port=self.sql_port,
+                http_port=self.http_port,
+                max_rows=max_rows,
+                max_seconds=max_seconds,
+                sorted_top=sorted_top,
+                buffers=buffers,
+                dirty=buffers * 3 // 4,
             )
         )
         self.root = f"http://127.0.0.1:{self.http_port}"
@@ -192,15 +202,30 @@ class VirtuosoServer:
         self.exe = exe
         self.password = "dba"
         self.start()
-        new = secrets.token_hex(8)
+        self._change_password("psk" + secrets.token_hex(8))  # a leading digit would parse as a number
+
+    def _change_password(self, new: str) -> None:
+        """`set password` through isql-vt, until the new password is the one the HTTP endpoints take (on a fresh
+        database, Virtuoso's own start-up scripts may still be resetting the account right after it is online)."""
         isql = shutil.which("isql-vt") or "isql-vt"
-        subprocess.run(
-            [isql, f"127.0.0.1:{self.sql_port}", self.USER, self.password, f"exec=set password {self.password} {new};"],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        self.password = new
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            subprocess.run(
+                [isql, f"127.0.0.1:{self.sql_port}", self.USER, "dba", f"exec=set password dba {new};"],
+                capture_output=True,
+                timeout=60,
+            )
+            probe = requests.post(
+                self.root + "/sparql-auth",
+                data={"update": "DROP SILENT GRAPH <urn:psk:staging:none>"},
+                auth=requests.auth.HTTPDigestAuth(self.USER, new),
+                timeout=30,
+            )
+            if probe.status_code == 200:
+                self.password = new
+                return
+            time.sleep(0.5)
+        raise RuntimeError("could not change Virtuoso's dba password")
 
     @property
     def env(self) -> dict[str, str]:
@@ -208,6 +233,8 @@ class VirtuosoServer:
         return {"PSK_REMOTE_USER": self.USER, "PSK_REMOTE_PASSWORD": self.password}
 
     def start(self) -> None:
+        server_log = self.dir / "virtuoso.log"
+        online = server_log.read_text(errors="replace").count("Server online at") if server_log.exists() else 0
         self.log = open(self.dir / "stdout.log", "ab")  # closed in stop()
         self.proc = subprocess.Popen(
             [self.exe, "+foreground", "+configfile", str(self.ini)],
@@ -217,6 +244,12 @@ class VirtuosoServer:
             start_new_session=True,
         )
         wait_sparql(self.url, self.proc)
+        # the HTTP port answers before the server has finished starting up: wait for its log to say it is online
+        deadline = time.monotonic() + 120
+        while server_log.read_text(errors="replace").count("Server online at") <= online:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("Virtuoso did not come online")
+            time.sleep(0.2)
 
     def kill(self) -> None:
         """kill -9: as if the machine died (the next start recovers from the transaction log)."""

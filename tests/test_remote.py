@@ -156,6 +156,8 @@ PAGES = (
     "/page/id/province/balochistan",
     "/page/id/province/khyber-pakhtunkhwa",
     "/page/id/incident/jaffar-express-hijacking-2025",
+    "/page/id/incident/acled-syn0001",
+    "/page/id/incident/acled-syn0002",
     "/page/id/claim/punjab-houses-the-capital",
     "/page/id/group/baloch-liberation-army",
     "/class/",
