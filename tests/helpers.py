@@ -223,6 +223,13 @@ class VirtuosoServer:
             )
             if probe.status_code == 200:
                 self.password = new
+                # a checkpoint makes it durable: a kill -9 would otherwise bring the old password back
+                subprocess.run(
+                    [isql, f"127.0.0.1:{self.sql_port}", self.USER, new, "exec=checkpoint;"],
+                    check=True,
+                    capture_output=True,
+                    timeout=120,
+                )
                 return
             time.sleep(0.5)
         raise RuntimeError("could not change Virtuoso's dba password")
