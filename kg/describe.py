@@ -488,7 +488,7 @@ class Reader:
                     "source": Ref(source.value, label_or_curie(source.value, source_label)),
                     "speaker": _value(speaker),
                     "stance": _value(stance),
-                    "disputed": disputed is not None and disputed.value == "true",
+                    "disputed": disputed is not None and disputed.value in ("true", "1"),  # Virtuoso: 1
                     "about": [],
                 },
             )
