@@ -37,6 +37,7 @@ from .sparql import Limits, Result, analyze
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
 REPLACED = ox.NamedNode("urn:psk:replaced")  # in a staging graph: a subject whose earlier statements the load replaces
+CHUNK_BYTES = 16 << 20  # upload requests of at most about this size
 _TAIL_LIMIT = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
 
 
@@ -95,6 +96,11 @@ def _wkt(t: ox.Triple) -> ox.Triple:
     if isinstance(o, ox.Literal) and o.datatype.value in (VIRTRDF_GEOMETRY, XSD_BOOLEAN):
         return ox.Triple(t.subject, t.predicate, _literal(o.value, o.datatype.value))
     return t
+
+
+def _has_blank_nodes(ntriples: Path) -> bool:
+    with open(ntriples, "rb") as fh:
+        return any(line.startswith(b"_:") or b" _:" in line for line in fh)
 
 
 def bind_values(query: str, bindings: Bindings) -> str:
@@ -317,6 +323,22 @@ class RemoteStore:
         if resp.status_code >= 300:
             raise RemoteError(f"graph store {method} failed with {resp.status_code}: {_message(resp)}")
 
+    def _upload(self, graph: str, ntriples: Path) -> None:
+        """An N-Triples file into a (fresh) staging graph: in chunks of whole lines, so that no single request is
+        huge (Virtuoso stalls on a body of hundreds of MB); one request when the file has blank nodes (their labels
+        are scoped to one document)."""
+        chunk = CHUNK_BYTES
+        if ntriples.stat().st_size <= chunk or _has_blank_nodes(ntriples):
+            with open(ntriples, "rb") as fh:
+                self._gsp("PUT", graph, fh, "application/n-triples")
+            return
+        with open(ntriples, "rb") as fh:
+            method = "PUT"
+            while block := fh.read(chunk):
+                block += fh.readline()  # to the end of the line
+                self._gsp(method, graph, block, "application/n-triples")
+                method = "POST"
+
     def _graph_list(self, staging: bool) -> list[str]:
         """Named graphs as the server holds them (unrestricted): staging graphs, or the app's others."""
         cond = "STRSTARTS(STR(?g), ?prefix)" if staging else "!STRSTARTS(STR(?g), ?prefix)"
@@ -377,8 +399,7 @@ class RemoteStore:
             (ox.Triple(ox.NamedNode(s), REPLACED, REPLACED) for s in sorted(subjects)), format=ox.RdfFormat.N_TRIPLES
         )
         self._gsp("PUT", f"{staging}subjects", marks or b"", "application/n-triples")
-        with open(ntriples, "rb") as fh:
-            self._gsp("PUT", f"{staging}data", fh, "application/n-triples")
+        self._upload(f"{staging}data", ntriples)
         target = self.dialect.default_graph
         into = "DEFAULT" if target is None else f"<{target}>"
         where = "?s ?p ?o" if target is None else f"GRAPH <{target}> {{ ?s ?p ?o }}"

@@ -202,7 +202,11 @@ class VirtuosoServer:
         self.exe = exe
         self.password = "dba"
         self.start()
-        self._change_password("psk" + secrets.token_hex(8))  # a leading digit would parse as a number
+        try:
+            self._change_password("psk" + secrets.token_hex(8))  # a leading digit would parse as a number
+        except BaseException:
+            self.stop()
+            raise
 
     def _change_password(self, new: str) -> None:
         """`set password` through isql-vt, until the new password is the one the HTTP endpoints take (on a fresh

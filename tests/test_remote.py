@@ -14,7 +14,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import rdflib.compare
@@ -461,3 +463,38 @@ def test_a_write_killed_mid_upload_leaves_the_remote_as_before(
         if app is not None:
             app.stop()
         rem.server.stop()
+
+
+def test_large_uploads_go_in_chunks(remote: Remote, remote_app: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.remote
+    from kg.config import Settings
+
+    monkeypatch.setattr(kg.remote, "CHUNK_BYTES", 4096)
+    subjects = [f"{BASE}id/test/chunk-{i}" for i in range(2000)]
+    data = tmp_path / "chunks.nt"
+    data.write_text(
+        "".join(f'<{s}> <http://www.w3.org/2000/01/rdf-schema#label> "chunk {i}" .\n' for i, s in enumerate(subjects))
+    )
+    assert data.stat().st_size > 20 * 4096
+    env = remote.env
+    settings = Settings(remote_user=env.get("PSK_REMOTE_USER"), remote_password=env.get("PSK_REMOTE_PASSWORD"))
+    store = RemoteStore(remote.url, settings=settings)
+    puts: list[str] = []
+    real = store._gsp
+
+    def spy(method: str, graph: str | None, body: Any, media: str) -> None:
+        puts.append(method)
+        real(method, graph, body, media)
+
+    monkeypatch.setattr(store, "_gsp", spy)
+    before = remote.count()
+    store.replace_subjects_and_load(subjects, data)
+    assert puts.count("POST") >= 20  # the data went in chunks (after the PUTs that open each staging graph)
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(STRSTARTS(STR(?s), ?p)) }"
+    got = store.execute(q, max_rows=1, bindings={"p": ox.Literal(f"{BASE}id/test/chunk-")})
+    assert int(got.rows[0][0].value) == 2000
+    empty = tmp_path / "empty.nt"
+    empty.write_text("")
+    store.replace_subjects_and_load(subjects, empty)  # removes them again
+    assert remote.count() == before
+    assert remote.staging_graphs() == 0
