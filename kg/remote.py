@@ -307,7 +307,10 @@ class RemoteStore:
         except requests.RequestException:
             raise StoreUnavailable("the remote store is unreachable (update not applied)") from None
         if resp.status_code >= 300:
-            raise RemoteError(f"update failed with {resp.status_code}: {_message(resp)}")
+            message = _message(resp)
+            if "SR325" in message:
+                message += " (one update switches a load in: raise TransactionAfterImageLimit in virtuoso.ini)"
+            raise RemoteError(f"update failed with {resp.status_code}: {message}")
 
     def _gsp(self, method: str, graph: str | None, body: bytes | IO[bytes], media: str) -> None:
         self.dialect  # noqa: B018 - resolves the endpoints

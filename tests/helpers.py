@@ -146,6 +146,8 @@ MaxDirtyBuffers = {dirty}
 ThreadsPerQuery = 2
 ; an ORDER BY with OFFSET + LIMIT past this many rows is refused (SR353): small in the tests, so they meet it
 MaxSortedTopRows = {sorted_top}
+; one transaction's log image: a load's switch holds all it adds (Virtuoso's default is 50 MB)
+TransactionAfterImageLimit = {after_image}
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -175,7 +177,13 @@ class VirtuosoServer:
     USER = "dba"
 
     def __init__(
-        self, directory: Path, max_rows: int = 200, max_seconds: int = 5, sorted_top: int = 500, buffers: int = 10_000
+        self,
+        directory: Path,
+        max_rows: int = 200,
+        max_seconds: int = 5,
+        sorted_top: int = 500,
+        buffers: int = 10_000,
+        after_image: int = 50_000_000,
     ) -> None:
         exe = shutil.which("virtuoso-t")
         if exe is None:
@@ -195,6 +203,7 @@ class VirtuosoServer:
                 sorted_top=sorted_top,
                 buffers=buffers,
                 dirty=buffers * 3 // 4,
+                after_image=after_image,
             )
         )
         self.root = f"http://127.0.0.1:{self.http_port}"
