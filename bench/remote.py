@@ -152,7 +152,7 @@ def main() -> None:
         build(store, Base())
         load_files("acled", [csv_path], Settings(store=str(store.path)))
         virtuoso = VirtuosoServer(
-            work / "virtuoso", max_rows=10_000, max_seconds=3600, sorted_top=10_000, buffers=170_000, after_image=4_000_000_000
+            work / "virtuoso", max_rows=10_000, max_seconds=3600, sorted_top=10_000, buffers=170_000, after_image=2_000_000_000
         )
         servers: list[Any] = [virtuoso]
         try:
