@@ -163,6 +163,7 @@ def main() -> None:
                 if done.returncode:
                     raise SystemExit(f"kg {' '.join(cmd[:2])} into Virtuoso failed: {done.stderr[-2000:]}")
             result["virtuoso_load_s"] = time.perf_counter() - t
+            print(f"loaded into Virtuoso in {result['virtuoso_load_s']:.0f} s", flush=True)
             oxi = OxigraphServer.read_only(store.version_dir())
             servers.append(oxi)
             timeout = ("--timeout", "3600", "--workers", "2", "--no-access-log")
@@ -177,6 +178,7 @@ def main() -> None:
                 Target("ours over virtuoso", ours_virtuoso.url + "/sparql"),
             ]
             result["heavy"] = heavy(targets, args.repeats)
+            print(json.dumps({"heavy": result["heavy"]}, indent=2), flush=True)  # each phase as soon as it is done
             result["pages"] = pages({"embedded": ours_local.url, "virtuoso": ours_virtuoso.url}, args.size, args.pages)
         finally:
             for srv in servers:
