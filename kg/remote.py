@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -30,10 +31,12 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from .config import Settings
+from .cube import statistics_graph, write_cube
 from .dialect import NO_GRAPH, STAGING, Dialect, detect, with_prologue
 from .errors import KGError, QuerySyntaxError, QueryTimeout, RemoteError, StoreUnavailable
 from .namespaces import PREFIXES, PSK, Base
 from .sparql import Limits, Result, analyze
+from .tables import Exporter, Table, ensure_table, export_local, export_rows
 
 Bindings = dict[str, ox.NamedNode | ox.Literal]
 REPLACED = ox.NamedNode("urn:psk:replaced")  # in a staging graph: a subject whose earlier statements the load replaces
@@ -117,6 +120,16 @@ def bind_values(query: str, bindings: Bindings) -> str:
     if len(parts) == 1:
         raise KGError("a bound query needs an explicit WHERE { ... } group")
     return "".join(p + "\n  " + block + "\n" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _write_statistics(base: Base, mem: ox.Store, export: Exporter) -> None:
+    """The statistics graph and its VoID statements into mem, from the incident table export gives."""
+    with tempfile.TemporaryDirectory(prefix="psk-table-") as directory:
+        table = Table(ensure_table(Path(directory), export))
+        try:
+            write_cube(base, mem, table)
+        finally:
+            table.close()
 
 
 def _prologue() -> str:
@@ -375,6 +388,8 @@ class RemoteStore:
         mem.extend(quads)
         refresh_void(base, mem)
         say = progress or (lambda _m: None)
+        say("generating the statistics graph from the incident table")
+        _write_statistics(base, mem, export_local(mem))  # as the embedded build does, in the same switch
         staging = self._begin()
         graphs: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph(), *sorted(mem.named_graphs(), key=str)]  # type: ignore[list-item]
         say(f"uploading {len(mem)} quads into {len(graphs)} staging graphs")
@@ -422,11 +437,36 @@ class RemoteStore:
                 ]
             )
         )
-        # the counts follow in a second update (they are computed on the switched-in data)
-        self.refresh_void()
+        # the statistics graph and the counts follow (they are computed on the switched-in data)
+        self.publish_statistics()
 
-    def refresh_void(self) -> None:
-        """Recount the VoID description on the server (after a load) and replace it in one update.
+    def publish_statistics(self) -> None:
+        """The statistics graph (kg/cube.py) generated from the incident table read from the server, uploaded into
+        a staging graph and switched in; then VoID recounted, with the graph named as on the embedded store."""
+
+        def select(query: str) -> Result:
+            return self.execute(query, max_rows=1 << 40, timeout=max(self.timeout, 600.0), complete=True)
+
+        mem = ox.Store()
+        _write_statistics(self.base, mem, export_rows(select))
+        g = statistics_graph(self.base)
+        staging = self._begin()
+        data = ox.serialize(
+            (ox.Triple(q.subject, q.predicate, q.object) for q in mem.quads_for_pattern(None, None, None, g)),
+            format=ox.RdfFormat.N_TRIPLES,
+        )
+        self._gsp("PUT", f"{staging}statistics", data or b"", "application/n-triples")
+        self.update(f"MOVE SILENT <{staging}statistics> TO <{self._target(g)}>")
+        self._graphs = None
+        self.refresh_void(
+            extra=[
+                ox.Triple(q.subject, q.predicate, q.object) for q in mem.quads_for_pattern(None, None, None, ox.DefaultGraph())
+            ]
+        )
+
+    def refresh_void(self, extra: Iterable[ox.Triple] = ()) -> None:
+        """Recount the VoID description on the server (after a load) and replace it in one update (with extra
+        statements about the dataset: the statistics graph's name and observations).
 
         The counts are those VoidStats.scan gives on the embedded store: the description itself not counted."""
         from .void import VoidStats, void_quads
@@ -460,7 +500,8 @@ class RemoteStore:
         )
         triples = (
             ox.serialize(
-                (ox.Triple(q.subject, q.predicate, q.object) for q in void_quads(self.base, stats)), format=ox.RdfFormat.N_TRIPLES
+                [*(ox.Triple(q.subject, q.predicate, q.object) for q in void_quads(self.base, stats)), *extra],
+                format=ox.RdfFormat.N_TRIPLES,
             )
             or b""
         ).decode("utf-8")
