@@ -344,6 +344,11 @@ class RemoteStore:
         huge (Virtuoso stalls on a body of hundreds of MB); one request when the file has blank nodes (their labels
         are scoped to one document)."""
         chunk = CHUNK_BYTES
+        if ntriples.stat().st_size == 0:
+            # requests sends an empty file object chunked, and Virtuoso then misreads the next request on that
+            # connection (501): an empty body instead
+            self._gsp("PUT", graph, b"", "application/n-triples")
+            return
         if ntriples.stat().st_size <= chunk or _has_blank_nodes(ntriples):
             with open(ntriples, "rb") as fh:
                 self._gsp("PUT", graph, fh, "application/n-triples")
