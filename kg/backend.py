@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -61,6 +61,8 @@ class Backend(Protocol):
     def table(self) -> Table:
         """The derived incident table (kg/tables.py) of the current version, built first if it has none yet."""
         ...
+
+    def health(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -210,6 +212,9 @@ class LocalBackend:
         version = self.version()
         return self._tables.get(version, lambda: ensure_for_version(self.store.version_dir(version)))
 
+    def health(self) -> dict[str, Any]:
+        return {"state": "up", "version": self.version()}
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -277,7 +282,8 @@ class RemoteBackend:
         return Answer.of(result, fmt)
 
     def select(self, query: str, bindings: Bindings | None = None, max_rows: int = 10_000) -> Result:
-        return self.remote.execute(query, max_rows=max_rows, bindings=bindings)
+        # pages need whole answers: read past a server's own row cap (Virtuoso's ResultSetMaxRows) in pages
+        return self.remote.execute(query, max_rows=max_rows, bindings=bindings, complete=True)
 
     def dump_stream(self, fmt: str) -> Iterator[bytes]:
         import zlib
@@ -296,9 +302,15 @@ class RemoteBackend:
         directory = self._tables_root / hashlib.sha256(version.encode()).hexdigest()[:16]
 
         def select(query: str) -> Result:
-            return self.remote.execute(query, max_rows=1 << 40, timeout=max(self.remote.timeout, 600.0))
+            return self.remote.execute(query, max_rows=1 << 40, timeout=max(self.remote.timeout, 600.0), complete=True)
 
         return self._tables.get(version, lambda: ensure_table(directory, export_rows(select)))
+
+    def health(self) -> dict[str, Any]:
+        state = self.remote.health()
+        if state["state"] == "up":
+            self._version, self._checked = state["version"], time.monotonic()
+        return state
 
     def close(self) -> None:
         pass

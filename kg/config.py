@@ -36,6 +36,15 @@ class Settings:
     remote: str | None = field(default=None, metadata={"env": "PSK_REMOTE"})  # a remote SPARQL endpoint instead of the store
     remote_update: str | None = field(default=None, metadata={"env": "PSK_REMOTE_UPDATE"})
     remote_gsp: str | None = field(default=None, metadata={"env": "PSK_REMOTE_GSP"})
+    # writes into a remote store that needs HTTP digest authentication (Virtuoso's /sparql-auth, /sparql-graph-crud-auth)
+    remote_user: str | None = field(default=None, metadata={"env": "PSK_REMOTE_USER"})
+    remote_password: str | None = field(default=None, metadata={"env": "PSK_REMOTE_PASSWORD"})
+    # kg.dialect: virtuoso or sparql11; unset: recognized by the server's Server header
+    remote_dialect: str | None = field(default=None, metadata={"env": "PSK_REMOTE_DIALECT"})
+    # over Virtuoso: the named graph that holds the app's default graph
+    remote_default_graph: str = field(default="urn:psk:default", metadata={"env": "PSK_REMOTE_DEFAULT_GRAPH"})
+    # over Virtuoso: its ResultSetMaxRows, until an X-SPARQL-MaxRows header tells
+    remote_max_rows: int = field(default=10_000, metadata={"env": "PSK_REMOTE_MAX_ROWS"})
     query_timeout: float = field(default=10.0, metadata={"env": "PSK_QUERY_TIMEOUT"})  # hard per-query limit, seconds
     max_rows: int = field(default=10_000, metadata={"env": "PSK_MAX_ROWS"})
     max_query_bytes: int = field(default=20_000, metadata={"env": "PSK_MAX_QUERY_BYTES"})

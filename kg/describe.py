@@ -629,7 +629,7 @@ class Reader:
                     "source": Ref(source.value, label_or_curie(source.value, source_label)),
                     "speaker": _value(speaker),
                     "stance": _value(stance),
-                    "disputed": disputed is not None and disputed.value == "true",
+                    "disputed": disputed is not None and disputed.value in ("true", "1"),  # Virtuoso: 1
                     "about": [],
                 },
             )
@@ -804,10 +804,11 @@ class Reader:
 
     def data_document(self, iri: str) -> list[ox.Triple]:
         """The entity's outgoing and incoming triples plus labels of linked entities."""
-        return self._select("entity_data", max_rows=50_000, entity=ox.NamedNode(iri)).triples
+        # sorted: a CONSTRUCT's order is the backend's own, the document is the same on every backend
+        return sorted(self._select("entity_data", max_rows=50_000, entity=ox.NamedNode(iri)).triples, key=str)
 
     def void(self) -> list[ox.Triple]:
-        return self._select("dataset_void", dataset=ox.NamedNode(self.base.dataset)).triples
+        return sorted(self._select("dataset_void", dataset=ox.NamedNode(self.base.dataset)).triples, key=str)
 
     def class_counts(self) -> list[ClassCount]:
         """Instances per psk: class, exact, from the incident table's class counts (written with the version)."""

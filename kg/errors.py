@@ -123,3 +123,10 @@ class NotAcceptable(KGError):
     """No offered media type is acceptable."""
 
     status = 406
+
+
+class StoreUnavailable(RemoteError):
+    """The remote store cannot be reached (down, refusing connections, or answering 502-504). Names no internal
+    address: the message goes to web clients."""
+
+    status = 503

@@ -13,6 +13,7 @@ from kg.admission import Admission
 from kg.backend import Backend, make_backend
 from kg.config import Settings
 from kg.describe import Reader
+from kg.errors import RemoteError
 
 from .protocol import SparqlProtocol
 from .titles import iri_link
@@ -97,6 +98,17 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status
 
+    @app.errorhandler(RemoteError)
+    def unavailable(exc: RemoteError) -> tuple[Response | str, int]:
+        # a remote store that is down or failing; the message names no internal address (kg.remote never puts one in it)
+        app.logger.warning("store unavailable: %s", exc)
+        message = f"The data store is unavailable right now ({str(exc)[:300]}); try again shortly."
+        if _wants_html():
+            return render_template("error.html", status=503, title="Service Unavailable", message=message), 503
+        resp = Response(f"503 Service Unavailable: {message}\n", status=503, mimetype="text/plain")
+        resp.headers["Retry-After"] = "30"
+        return resp, 503
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response | str, int]:
         app.logger.exception("unhandled error")
@@ -109,10 +121,13 @@ def create_app(settings: Settings | None = None, store: Backend | None = None) -
     @app.get("/healthz")
     def health() -> Response:
         backend: Backend = app.extensions["psk"]["backend"]
-        queries = app.extensions["psk"]["admission"].stats()
-        return jsonify(
-            {"status": "ok", "backend": backend.kind, "version": backend.version(), "allocator": allocator, "queries": queries}
-        )
+        state = backend.health()
+        body = {"status": "ok" if state["state"] == "up" else "unavailable", "backend": backend.kind, **state}
+        body["allocator"] = allocator
+        body["queries"] = app.extensions["psk"]["admission"].stats()
+        resp = jsonify(body)
+        resp.status_code = 200 if state["state"] == "up" else 503
+        return resp
 
     return app
 

@@ -3,6 +3,7 @@ CLI in-process (`runner`) for everything that needs no socket; real servers on 1
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from kg.namespaces import Base
 from kg.store import LocalStore
 from server import create_app
 
-from .helpers import ROOT, Server
+from .helpers import ROOT, Server, VirtuosoServer
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -65,3 +66,13 @@ def client(app: Flask) -> FlaskClient:
 def runner(full_store: Path) -> Iterator[tuple[CliRunner, dict[str, str]]]:
     """click's CliRunner for `kg` commands, with the environment that points them at the full store."""
     yield CliRunner(), {"PSK_STORE": str(full_store)}
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """A headless Virtuoso 7 (Debian's virtuoso-opensource-7; .ci/run installs it) with its own database and ini."""
+    if shutil.which("virtuoso-t") is None:
+        pytest.skip("virtuoso-t not installed (Debian package virtuoso-opensource-7)")
+    srv = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    yield srv
+    srv.stop()
