@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import requests
 import requests.auth
 
@@ -377,3 +378,24 @@ class PausingProxy:
         self._sock.close()
         for c in self._conns:
             c.close()
+
+
+def seed_graph() -> ox.Store:
+    """The ontology and the seed graph, in memory (no store on disk)."""
+    from kg.curated import seed_quads
+    from kg.namespaces import Base
+    from kg.ontology import ontology_quads
+
+    graph = ox.Store()
+    graph.extend(ontology_quads() + seed_quads(Base()))
+    return graph
+
+
+def rows(store: ox.Store, query: str) -> list[dict[str, str]]:
+    """A SELECT's rows as {variable: lexical value} (unbound variables left out)."""
+    from kg.namespaces import PREFIXES
+    from kg.sparql import solutions
+
+    res = solutions(store.query(query, prefixes=PREFIXES))
+    names = [v.value for v in res.variables]
+    return [{n: r[n].value for n in names if r[n] is not None} for r in res]  # type: ignore[union-attr]

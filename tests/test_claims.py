@@ -13,23 +13,14 @@ import yaml
 import kg.curated as curated
 from kg.curated import seed_quads
 from kg.errors import SeedError
-from kg.namespaces import PREFIXES, Base
-from kg.ontology import ontology_quads
+from kg.namespaces import Base
+
+from .helpers import rows, seed_graph
 
 BASE = Base()
 
 
-@pytest.fixture(scope="module")
-def store() -> ox.Store:
-    s = ox.Store()
-    s.extend(ontology_quads() + seed_quads(BASE))
-    return s
-
-
-def rows(store: ox.Store, query: str) -> list[dict[str, str]]:
-    res = store.query(query, prefixes=PREFIXES)
-    names = [v.value for v in res.variables]  # type: ignore[union-attr]
-    return [{n: r[n].value for n in names if r[n] is not None} for r in res]  # type: ignore[union-attr]
+store = pytest.fixture(scope="module")(seed_graph)  # the seed graph in memory, with the ontology
 
 
 def test_an_allegation_and_its_denial_are_two_claims_about_one_proposition(store: ox.Store) -> None:
