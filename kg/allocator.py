@@ -15,15 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import KGError
+from .errors import AllocatorMissing
 
 CHOICES = ("auto", "jemalloc", "mimalloc", "system")
 PREFERRED = ("jemalloc", "mimalloc")  # jemalloc first: RocksDB's recommended allocator
 _EXECUTED = "PSK_ALLOCATOR_EXEC"  # set on the re-executed process, so it never loops
-
-
-class AllocatorMissing(KGError):
-    pass
 
 
 def loaded() -> str:

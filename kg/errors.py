@@ -87,24 +87,24 @@ class QueryTimeout(KGError):
     status = 503
 
 
-class ServiceBusy(KGError):
+class RetryLater(KGError):
+    """An error the client may retry after retry_after seconds (sent as Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceBusy(RetryLater):
     """Every query worker this web worker may use is busy and the query never ran: try again shortly."""
 
     status = 503
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class TooManyRequests(KGError):
+class TooManyRequests(RetryLater):
     """This client already has its share of queries running (status 429)."""
 
     status = 429
-
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class RemoteError(KGError):
@@ -130,3 +130,23 @@ class StoreUnavailable(RemoteError):
     address: the message goes to web clients."""
 
     status = 503
+
+
+class InvalidFilter(KGError):
+    """A filter or paging parameter of an incident table that is not valid (names the parameter)."""
+
+    status = 400
+
+
+class AllocatorMissing(KGError):
+    """The memory allocator asked for (kg serve --allocator) is not installed."""
+
+
+class RecipeError(KGError):
+    """A recipe file that is not well formed (names the file and the field)."""
+
+
+class ParameterError(KGError):
+    """A recipe parameter value that does not fit its type (names the parameter)."""
+
+    status = 400

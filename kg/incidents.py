@@ -16,7 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import queries
-from .errors import KGError
+from .errors import InvalidFilter
 from .namespaces import PSK, XSD
 from .tables import WITHIN, Table
 
@@ -37,10 +37,6 @@ SPARQL_SORTS = {
 EXCLUDED_ROLES = ("eventType",)  # links that do not make an incident one of the entity's own
 ROLE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
-
-
-class InvalidFilter(KGError):
-    status = 400
 
 
 @dataclass(frozen=True)

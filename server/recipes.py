@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import yaml
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from kg.errors import KGError
+from kg.errors import ParameterError, RecipeError
 from kg.namespaces import PSK, XSD
 
 from .util import HERE, iri_to_path, psk, public
@@ -26,16 +26,6 @@ bp = Blueprint("recipes", __name__)
 RECIPES = HERE / "recipes"
 TYPES = ("iri", "date", "integer", "string")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-
-
-class RecipeError(KGError):
-    """A recipe file that is not well formed (names the file and the field)."""
-
-
-class ParameterError(KGError):
-    """A parameter value that does not fit its type (names the parameter)."""
-
-    status = 400
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 W3C = Path(os.environ.get("PSK_W3C_TESTS") or ROOT.parent / "shared" / "w3c-sparql-tests")
 
 
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """kill -9 a server's whole process group (it was started in a session of its own) and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,11 +108,7 @@ class OxigraphServer:
 
     def kill(self) -> None:
         """kill -9 (start() brings it back on the same port and store)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=30)
+        kill_group(self.proc)
 
     @classmethod
     def read_only(cls, location: Path) -> OxigraphServer:
@@ -274,11 +279,7 @@ class VirtuosoServer:
 
     def kill(self) -> None:
         """kill -9: as if the machine died (the next start recovers from the transaction log)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=30)
+        kill_group(self.proc)
         self.log.close()
 
     def stop(self) -> None:

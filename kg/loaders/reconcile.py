@@ -214,22 +214,21 @@ class Reconciler:
     def _mint(self, s: str, cls: str, label: str, out: list[str]) -> None:
         out += entity_lines(s, cls, label)
 
-    def conflict(self, name: str, out: list[str]) -> str:
-        """UCDP's conflict names: one psk:Conflict each (matched by label, e.g. a curated conflict of the same name)."""
-        found, rule, why = self._lookup("conflict", [(name, "the name as given")])
+    def _by_name(self, category: str, local: str, cls: str, name: str, out: list[str]) -> str:
+        """An entity matched by its name as given, or minted at `local` + slug (the decision recorded either way)."""
+        found, rule, why = self._lookup(category, [(name, "the name as given")])
         if found is None:
-            found = self.base.entity(f"conflict/ucdp-{name_slug(name)}")
-            self._mint(found, "Conflict", name, out)
-        self._record(NameMatch("conflict", name, found, rule, why), out, as_data=True)
+            found = self.base.entity(f"{local}{name_slug(name)}")
+            self._mint(found, cls, name, out)
+        self._record(NameMatch(category, name, found, rule, why), out, as_data=True)
         return found
 
+    def conflict(self, name: str, out: list[str]) -> str:
+        """UCDP's conflict names: one psk:Conflict each (matched by label, e.g. a curated conflict of the same name)."""
+        return self._by_name("conflict", "conflict/ucdp-", "Conflict", name, out)
+
     def state(self, name: str, out: list[str]) -> str:
-        found, rule, why = self._lookup("state", [(name, "the name as given")])
-        if found is None:
-            found = self.base.entity(f"state/{name_slug(name)}")
-            self._mint(found, "State", name, out)
-        self._record(NameMatch("state", name, found, rule, why), out, as_data=True)
-        return found
+        return self._by_name("state", "state/", "State", name, out)
 
     def province(self, name: str, state: str, out: list[str]) -> str:
         forms = [(name, "the name as given")]
