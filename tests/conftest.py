@@ -76,3 +76,35 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
     srv = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
     yield srv
     srv.stop()
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """pytest-xdist's work units (pyproject's addopts run two workers): each test module runs whole on one worker, so
+    its module fixtures are built once, except the remote-store suite, whose Virtuoso half and Oxigraph half (the
+    longest module, split by backend) run side by side. Hand-written because xdist's `loadgroup` marks no longer take
+    effect under pytest 9.2 (xdist rewrites `item._nodeid`, which pytest no longer reads)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return module_unit(nodeid)
+
+    return ByModule(config, log)
+
+
+# the longest modules start first, so that no long one is left running alone at the end
+LONG_FIRST = ("test_remote", "test_acled", "test_faults", "test_linked_data", "test_browser", "test_inference")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: each module keeps its order
+
+
+def module_unit(nodeid: str) -> str:
+    """The work unit of a test: its module, with the remote-store tests on Virtuoso as a unit of their own."""
+    module, _, rest = nodeid.partition("::")
+    params = rest[rest.find("[") :] if "[" in rest else ""
+    if module.endswith("test_remote.py") and "virtuoso" in params:
+        return module + "[virtuoso]"
+    return module
