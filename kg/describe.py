@@ -544,11 +544,22 @@ class Reader:
 
     def _outgoing(self, entity: ox.NamedNode) -> tuple[PropertyValues, ...]:
         provenance: dict[tuple[str, str], list[Provenance]] = defaultdict(list)
-        rows = cols(
-            self._select("entity_statements", entity=entity),
-            *("p", "o", "status", "source", "sourceLabel", "url", "quote", "start", "end"),
+        evidence: dict[str, list[tuple[Any, Any, Any]]] = defaultdict(list)
+        for st, quote, start, end in cols(
+            self._select("entity_statement_evidence", entity=entity), "st", "quote", "start", "end"
+        ):
+            evidence[st.value].append((quote, start, end))
+        keyed = []
+        statements = cols(
+            self._select("entity_statements", entity=entity), "st", "p", "o", "status", "source", "sourceLabel", "url"
         )
-        for p, o, status, source, source_label, url, quote, start, end in rows:
+        for st, p, o, status, source, source_label, url in statements:
+            for quote, start, end in evidence.get(st.value) or [(None, None, None)]:
+                # the order the single query had: ORDER BY STR(?p) ?start STR(?st) STR(?o) STR(?quote), unbound first
+                key = (p.value, start is not None, int(start.value) if start is not None else 0, st.value, o.value, _value(quote))
+                keyed.append((key, (p, o, status, source, source_label, url, quote, start, end)))
+        keyed.sort(key=lambda kv: kv[0])
+        for _key, (p, o, status, source, source_label, url, quote, start, end) in keyed:
             provenance[(p.value, o.value)].append(
                 Provenance(
                     status.value.rsplit("/", 1)[-1],
