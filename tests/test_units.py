@@ -19,6 +19,8 @@ from server.negotiation import choose, parse_accept
 from server.protocol import ProtocolError, choose_format, parse_request
 from server.util import iri_to_path, path_to_iri
 
+from .conftest import module_unit
+
 
 def test_importing_kg_leaves_flask_out() -> None:
     code = "import sys, kg, kg.cli, kg.describe, kg.backend, kg.loaders, kg.remote; print('flask' in sys.modules)"
@@ -235,3 +237,28 @@ def test_settings_from_the_environment() -> None:
     with pytest.raises(KGError, match="PSK_MAX_ROWS='many' is not an integer"):
         Settings.from_env({"PSK_MAX_ROWS": "many"})
     assert Settings.from_env({}).store == Settings().store  # one default store
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "unit"),
+    [
+        ("tests/test_units.py::test_choose[None-offered0-text/html]", "tests/test_units.py"),
+        ("tests/test_acled.py::test_reloading_changes_nothing", "tests/test_acled.py"),
+        ("tests/test_remote.py::test_prologue_puts_base_first", "tests/test_remote.py"),
+        ("tests/test_remote.py::test_pages_are_the_same_as_over_the_embedded_store[oxigraph-/]", "tests/test_remote.py"),
+        (
+            "tests/test_remote.py::test_pages_are_the_same_as_over_the_embedded_store[virtuoso-/]",
+            "tests/test_remote.py[virtuoso]",
+        ),
+        (
+            "tests/test_remote.py::test_a_write_killed_mid_upload_leaves_the_remote_as_before[build-virtuoso]",
+            "tests/test_remote.py[virtuoso]",
+        ),
+        ("tests/test_remote.py::test_virtuoso_time_limit_is_our_time_limit_error[oxigraph]", "tests/test_remote.py"),
+        ("tests/test_faults.py::test_x[virtuoso]", "tests/test_faults.py"),
+    ],
+)
+def test_xdist_work_units(nodeid: str, unit: str) -> None:
+    """The suite's scheduler (tests/conftest.py): a module per unit, the remote suite's Virtuoso tests apart (by the
+    backend parameter, not by a test's name)."""
+    assert module_unit(nodeid) == unit
