@@ -615,50 +615,93 @@ class Reader:
             out[predicate] = (n, tuple(Ref(s, label or label_or_curie(s, None)) for s, label in rows))
         return out
 
+    def _subevents(self, entity: ox.NamedNode) -> list[ox.NamedNode]:
+        """The entity and its sub-events at any depth: claims and figures about an incident include theirs."""
+        rows = cols(self._select("entity_subevents", entity=entity), "about")
+        return sorted((a for (a,) in rows if isinstance(a, ox.NamedNode)), key=lambda a: a.value)
+
     def _claims(self, entity: ox.NamedNode) -> tuple[ClaimRef, ...]:
-        """Claims about the entity or (for an incident) any of its sub-events; one per claim, with what it is about."""
+        """Claims about the entity or (for an incident) any of its sub-events; one per claim, with what it is about.
+
+        Two queries (the claims, then their speakers, stances and quotes), merged here into what one query with
+        OPTIONALs gave: per claim its first quote by offset, its least graph, speaker and stance (by string); claims
+        ordered by their first quote's offset (a claim without one first), then IRI.
+        """
         names = (
-            "claim", "label", "status", "statusLabel", "typeLabel", "quote", "start", "end", "graph", "source",
-            "sourceLabel", "about", "aboutLabel", "speakerLabel", "stanceLabel", "disputed",
+            "claim", "label", "status", "statusLabel", "typeLabel", "graph", "source", "sourceLabel", "about",
+            "aboutLabel", "disputed",
         )  # fmt: skip
-        found: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        for row in cols(self._select("entity_claims", entity=entity), *names):
-            claim, label, status, status_label, type_label, quote, start, end, graph, source, source_label = row[:11]
-            about, about_label, speaker, stance, disputed = row[11:]
-            item = found.setdefault(
-                claim.value,
-                {
+        speakers: dict[str, set[str]] = defaultdict(set)
+        stances: dict[str, set[str]] = defaultdict(set)
+        quotes: dict[str, set[tuple[int, str, str, str]]] = defaultdict(set)
+        abouts = self._subevents(entity)
+        details = [
+            row
+            for about in abouts
+            for row in cols(self._select("entity_claim_details", about=about), "claim", "speakerLabel", "stanceLabel", "quote", "start", "end")
+        ]  # fmt: skip
+        for claim, speaker, stance, quote, start, end in details:
+            if speaker is not None:
+                speakers[claim.value].add(speaker.value)
+            elif stance is not None:
+                stances[claim.value].add(stance.value)
+            elif quote is not None:
+                quotes[claim.value].add((int(start.value), quote.value, start.value, end.value))
+        found: dict[str, dict[str, Any]] = {}
+        rows = [row for about in abouts for row in cols(self._select("entity_claims", about=about), *names)]
+        for claim, label, status, status_label, type_label, graph, source, source_label, about, about_label, disputed in sorted(
+            rows, key=lambda row: tuple("" if t is None else t.value for t in row)
+        ):
+            item = found.get(claim.value)
+            if item is None:
+                first = min(quotes.get(claim.value, ()), default=None)
+                item = found[claim.value] = {
                     "iri": claim.value,
                     "label": label.value,
                     "status": status.value.rsplit("/", 1)[-1],
                     "status_label": _value(status_label),
                     "type_label": _value(type_label),
-                    "quote": _value(quote),
-                    "start": _value(start),
-                    "end": _value(end),
+                    "quote": first[1] if first else "",
+                    "start": first[2] if first else "",
+                    "end": first[3] if first else "",
                     "graph": _value(graph),
                     "source": Ref(source.value, label_or_curie(source.value, source_label)),
-                    "speaker": _value(speaker),
-                    "stance": _value(stance),
+                    "speaker": min(speakers.get(claim.value, ()), default=""),
+                    "stance": min(stances.get(claim.value, ()), default=""),
                     "disputed": disputed is not None and disputed.value in ("true", "1"),  # Virtuoso: 1
                     "about": [],
-                },
-            )
+                    "order": (first is not None, first[0] if first else 0, claim.value),
+                }
             ref = Ref(about.value, label_or_curie(about.value, about_label))
             if ref not in item["about"]:
                 item["about"].append(ref)
-        return tuple(ClaimRef(**{**d, "about": tuple(d["about"])}) for d in found.values())
+        ordered = sorted(found.values(), key=lambda d: d["order"])
+        return tuple(
+            ClaimRef(**{k: v for k, v in d.items() if k not in ("order", "about")}, about=tuple(d["about"])) for d in ordered
+        )
 
     def _figures(self, incident: ox.NamedNode) -> tuple[FigureRow, ...]:
-        """The figures sources report for the incident or its sub-events, side by side (never merged)."""
+        """The figures sources report for the incident or its sub-events, side by side (never merged).
+
+        Ordered by kind, date, value, minimum and IRI (an unbound value first), as one query with ORDER BY gave.
+        """
         names = (
-            "figure", "label", "kind", "value", "minValue", "qualifier", "reportedAs", "date", "about", "aboutLabel",
-            "who", "whoLabel", "relay", "relayLabel", "report", "reportLabel", "publisher", "url",
+            "figure", "label", "kind", "value", "minValue", "qualifier", "reportedAs", "date", "aboutLabel",
+            "report", "reportLabel", "publisher", "url",
         )  # fmt: skip
-        found: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        for row in cols(self._select("entity_figures", entity=incident), *names):
-            figure, label, kind, value, min_value, qualifier, reported_as, date, about, about_label = row[:10]
-            who, who_label, relay, relay_label, report, report_label, publisher, url = row[10:]
+        abouts = self._subevents(incident)
+        people: dict[tuple[str, str], list[Ref]] = defaultdict(list)
+        for about in abouts:
+            for figure, role, who, who_label in cols(
+                self._select("entity_figure_speakers", about=about), "figure", "role", "who", "whoLabel"
+            ):
+                if (ref := Ref(who.value, label_or_curie(who.value, who_label))) not in people[(figure.value, role.value)]:
+                    people[(figure.value, role.value)].append(ref)
+        rows = [(about, row) for about in abouts for row in cols(self._select("entity_figures", about=about), *names)]
+        found: dict[str, dict[str, Any]] = {}
+        for about, row in sorted(rows, key=lambda ar: (_figure_key(ar[1]), ar[0].value, tuple(_value(t) for t in ar[1]))):
+            figure, label, kind, value, min_value, qualifier, reported_as, date, about_label = row[:9]
+            report, report_label, publisher, url = row[9:]
             item = found.setdefault(
                 figure.value,
                 {
@@ -671,14 +714,11 @@ class Reader:
                     "reported_as": reported_as.value,
                     "date": _value(date),
                     "about": Ref(about.value, label_or_curie(about.value, about_label)),
-                    "stated_by": [],
-                    "relayed_by": [],
+                    "stated_by": people.get((figure.value, "stated_by"), []),
+                    "relayed_by": people.get((figure.value, "relayed_by"), []),
                     "reported_in": [],
                 },
             )
-            for key, term, term_label in (("stated_by", who, who_label), ("relayed_by", relay, relay_label)):
-                if term is not None and (ref := Ref(term.value, label_or_curie(term.value, term_label))) not in item[key]:
-                    item[key].append(ref)
             link = SourceLink(report.value, label_or_curie(report.value, report_label), _value(publisher), _value(url))
             if link not in item["reported_in"]:
                 item["reported_in"].append(link)
@@ -871,6 +911,16 @@ def _entity_weight(item: list[Entity | None]) -> int:
     if not isinstance(e, Entity):
         return 1
     return 1 + sum(len(g.values) for g in e.outgoing) + sum(len(g.subjects) for g in e.incoming) + len(e.claims)
+
+
+def _figure_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """SPARQL's ORDER BY ?kind ?date ?value ?minValue ?figure for a row of entity_figures.rq (unbound first)."""
+    figure, _label, kind, value, min_value, _q, _r, date = row[:8]
+
+    def term(t: Any, number: bool = False) -> tuple[bool, Any]:
+        return (False, 0) if t is None else (True, float(t.value) if number else t.value)
+
+    return (term(kind), term(date), term(value, True), term(min_value, True), figure.value)
 
 
 def _label_key(item: Ref | SourceLink) -> tuple[str, str]:
