@@ -15,7 +15,7 @@ from kg.config import Settings
 from kg.cube import _observations, _structure, statistics_graph
 from kg.loaders import load_files
 from kg.namespaces import Base
-from kg.search import SEARCH_FILE
+from kg.search import INCIDENTS_FILE, SEARCH_FILE
 from kg.store import LocalStore
 from kg.tables import EVENTS_FILE, TABLE_FILE, Table, ensure_table, export_local, tables_dir
 
@@ -30,14 +30,18 @@ TABLES = {
 }
 
 
-def search_rows(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def search_rows(path: Path) -> tuple[list[tuple[object, ...]], ...]:
     db = sqlite3.connect(path)
     try:
         entities = db.execute("SELECT iri, label, type, context, incidents, names FROM entities ORDER BY iri").fetchall()
         names = db.execute("SELECT e.iri, n.name FROM names n JOIN entities e ON e.id = n.entity ORDER BY 1, 2").fetchall()
-        return entities, names
     finally:
         db.close()
+    tier = Table(path.with_name(INCIDENTS_FILE))
+    try:
+        return entities, names, tier.rows("SELECT * FROM incidents ORDER BY rank")
+    finally:
+        tier.close()
 
 
 def assert_equal_to_scratch(store_path: Path, scratch: Path) -> int:

@@ -3,6 +3,7 @@ place disambiguation, over /search and /api/search."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from kg.build import build
 from kg.config import Settings
 from kg.loaders import load_files
 from kg.namespaces import Base
+from kg.search import INCIDENTS_FILE, SEARCH_FILE
 from kg.sparql import execute
 from kg.store import LocalStore
+from kg.tables import Table
 from server import create_app
 
 from .conftest import FIXTURES
@@ -61,7 +64,8 @@ def test_totals_are_exact_with_paging_and_type_facets(client: FlaskClient) -> No
     query = """SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {
       { ?s rdfs:label ?name } UNION { ?s skos:prefLabel ?name } UNION { ?s skos:altLabel ?name }
       FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?name)), "synth"))
-      FILTER NOT EXISTS { ?s a psk:Statement } FILTER NOT EXISTS { ?s a psk:DataRecord } }"""
+      FILTER NOT EXISTS { ?s a psk:Statement } FILTER NOT EXISTS { ?s a psk:DataRecord }
+      FILTER NOT EXISTS { ?s a psk:Side } }"""
     expected = int(execute(store, query, max_rows=1).rows[0][0].value)
     assert expected >= 5
     _, total = api(client, q="synth")
@@ -102,3 +106,34 @@ def test_bad_search_parameters_are_400(client: FlaskClient, args: dict[str, str]
 def test_index_is_written_with_the_version(client: FlaskClient) -> None:
     backend = client.application.extensions["psk"]["backend"]
     assert (Path(str(backend.store.version_dir())).with_name(backend.version() + ".tables") / "search.sqlite").exists()
+
+
+def test_dataset_incidents_are_their_own_tier_after_the_entities(client: FlaskClient) -> None:
+    """Loaded incidents are matched in the incident tier (search.duckdb), each exactly once, after every other match;
+    curated incidents stay in the full-text tier (misspellings find them); sides are not search hits."""
+    store = client.application.extensions["psk"]["backend"]._store()
+    loaded = {
+        r[0].value
+        for r in execute(store, "SELECT ?s WHERE { ?s a psk:Incident ; psk:eventId ?id }", max_rows=100).rows
+    }
+    assert len(loaded) == 4
+    reader = client.application.extensions["psk"]["reader"]
+    backend = client.application.extensions["psk"]["backend"]
+    tier = Table(backend.table().path.with_name(INCIDENTS_FILE))
+    try:
+        assert {r[0] for r in tier.rows("SELECT iri FROM incidents")} == loaded
+    finally:
+        tier.close()
+    db = sqlite3.connect(backend.table().path.with_name(SEARCH_FILE))
+    try:
+        assert not loaded & {r[0] for r in db.execute("SELECT iri FROM entities")}
+        assert not db.execute("SELECT count(*) FROM entities WHERE type = 'Side'").fetchone()[0]
+    finally:
+        db.close()
+    results = reader.search_page(", 202", size=100)  # every loaded incident's label ends in a date
+    kinds = [h.iri in loaded for h in results.hits]
+    assert kinds.count(True) == 4 and kinds == sorted(kinds)  # the entities first, then the loaded incidents
+    assert dict(results.types)["Incident"] == results.total - sum(n for t, n in results.types if t != "Incident")
+    one = reader.search_page("Testabad", "Incident")
+    assert {h.iri for h in one.hits} == {ID + "incident/acled-syn0002", ID + "incident/acled-syn0003"} and one.total == 2
+    assert api(client, q="Jafar Express", type="Incident")[0][0]["iri"].startswith(ID + "incident/jaffar-express")
