@@ -112,10 +112,7 @@ def test_dataset_incidents_are_their_own_tier_after_the_entities(client: FlaskCl
     """Loaded incidents are matched in the incident tier (search.duckdb), each exactly once, after every other match;
     curated incidents stay in the full-text tier (misspellings find them); sides are not search hits."""
     store = client.application.extensions["psk"]["backend"]._store()
-    loaded = {
-        r[0].value
-        for r in execute(store, "SELECT ?s WHERE { ?s a psk:Incident ; psk:eventId ?id }", max_rows=100).rows
-    }
+    loaded = {r[0].value for r in execute(store, "SELECT ?s WHERE { ?s a psk:Incident ; psk:eventId ?id }", max_rows=100).rows}
     assert len(loaded) == 4
     reader = client.application.extensions["psk"]["reader"]
     backend = client.application.extensions["psk"]["backend"]
