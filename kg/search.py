@@ -74,64 +74,37 @@ class SearchResults:
 
 
 def build_search(csv_path: Path, table_path: Path, target: Path) -> None:
-    """Build both tiers at target (search.sqlite) and beside it (search.duckdb) from search_index.rq's CSV and the
-    incident table (temporary files, then renames: the incident tier first, the FTS tier last)."""
+    """Build the index at target (search.sqlite) and beside it (search.duckdb) from search_index.rq's CSV and the
+    incident table, in DuckDB (temporary files, then renames: the DuckDB file first, the SQLite file last)."""
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
-    tier_target = target.with_name(INCIDENTS_FILE)
-    tier_tmp = tier_target.with_name(f".{tier_target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tier_tmp.unlink(missing_ok=True)
+    duck_target = target.with_name(INCIDENTS_FILE)
+    duck_tmp = duck_target.with_name(f".{duck_target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    duck_tmp.unlink(missing_ok=True)
     try:
         con.execute("ATTACH ? AS t (READ_ONLY)", [str(table_path)])
-        importance = dict(
-            con.execute("SELECT entity, count(DISTINCT id) FROM t.links WHERE role <> 'eventType' GROUP BY entity").fetchall()
-        )
-        class_size = dict(con.execute("SELECT class, n FROM t.classes").fetchall())
         con.execute(
-            "CREATE TEMP TABLE names AS SELECT * FROM read_csv(?, header = true, quote = '\"', escape = '\"',"
-            " all_varchar = true, columns = {'s': 'VARCHAR', 'name': 'VARCHAR', 'kind': 'VARCHAR', 'type': 'VARCHAR',"
+            "CREATE TEMP TABLE csv AS SELECT * FROM read_csv(?, header = true, quote = '\"', escape = '\"',"
+            " columns = {'s': 'VARCHAR', 'name': 'VARCHAR', 'kind': 'VARCHAR', 'type': 'VARCHAR',"
             " 'up1': 'VARCHAR', 'up2': 'VARCHAR', 'up3': 'VARCHAR'})",
             [str(csv_path)],
         )
-        # the incidents the table stands for exactly: every name row of theirs is the table's label, typed psk:Incident
-        # (or untyped) and placed nowhere; any other incident keeps its names in the FTS tier
+        for statement in _BUILD_SQL.split(";\n"):
+            if statement.strip():
+                params = {k: v for k, v in (("incident", PSK + "Incident"), ("psk", PSK)) if f"${k}" in statement}
+                con.execute(statement, params or None)
+        con.execute("SET force_compression = 'uncompressed'")  # scanned for substrings: twice as fast as compressed
+        con.execute("ATTACH ? AS out", [str(duck_tmp)])
         con.execute(
-            """CREATE TEMP TABLE tier AS SELECT i.id, i.incident AS iri, i.label, i.date, i.fatalities FROM t.incidents i
-               WHERE i.event_id IS NOT NULL AND i.label IS NOT NULL AND EXISTS (SELECT 1 FROM names n WHERE n.s = i.incident)
-                 AND NOT EXISTS (SELECT 1 FROM names n WHERE n.s = i.incident AND (n.kind <> 'label'
-                     OR trim(n.name) <> i.label OR coalesce(n.type, '') NOT IN ('', $incident)
-                     OR coalesce(n.up1, '') <> '' OR coalesce(n.up2, '') <> '' OR coalesce(n.up3, '') <> ''))""",
-            {"incident": PSK + "Incident"},
-        )
-        con.execute("ATTACH ? AS out", [str(tier_tmp)])
-        con.execute(
-            r"""CREATE TABLE out.incidents AS
-               SELECT row_number() OVER (ORDER BY fatalities DESC NULLS LAST, date DESC NULLS LAST, iri)::INTEGER AS rank,
-                      iri, label, lower(label) AS lower, ' ' || regexp_replace(lower(label), '[-/\s]+', ' ', 'g') AS words
-               FROM tier ORDER BY rank"""
+            "CREATE TABLE out.entities AS SELECT * FROM entities ORDER BY id;"
+            " CREATE TABLE out.names AS SELECT n.*, e.type, e.incidents FROM names n JOIN entities e USING (id)"
+            " ORDER BY n.id, n.lower;"
+            " CREATE TABLE out.incidents AS SELECT * FROM tier_out ORDER BY rank"
         )
         con.execute("DETACH out")
-        fts_rows = con.execute(
-            "SELECT s, name, kind, type, up1, up2, up3 FROM names WHERE s NOT IN (SELECT iri FROM tier) ORDER BY ALL"
-        ).fetchall()  # ordered: entity IDs (the last tie-break of the ranking) follow IRIs, whatever the store's order
+        entity_rows = con.execute("SELECT * FROM entities ORDER BY id").fetchall()
+        name_rows = con.execute("SELECT name, id FROM names ORDER BY id, lower").fetchall()
     finally:
         con.close()
-    entities: dict[str, dict[str, object]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for iri, raw, kind, type_, up1, up2, up3 in fts_rows:
-        name = (raw or "").strip()
-        if not name:
-            continue
-        e = entities.setdefault(iri, {"label": "", "types": set(), "context": ""})
-        if kind == "label" and (not e["label"] or len(name) < len(str(e["label"]))):
-            e["label"] = name
-        if type_:
-            e["types"].add(type_)  # type: ignore[attr-defined]
-        context = ", ".join(dict.fromkeys(u for u in (up1, up2, up3) if u))
-        if len(context) > len(str(e["context"])):
-            e["context"] = context
-        key = (iri, name.lower())
-        if key not in names or kind == "label":
-            names[key] = name
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite3.connect(tmp)
@@ -141,28 +114,60 @@ def build_search(csv_path: Path, table_path: Path, target: Path) -> None:
             CREATE TABLE entities (id INTEGER PRIMARY KEY, iri TEXT UNIQUE, label TEXT, type TEXT, context TEXT,
                                    incidents INTEGER, names TEXT);
             CREATE VIRTUAL TABLE names USING fts5(name, entity UNINDEXED, tokenize = 'trigram');
-            CREATE INDEX entities_type ON entities (type);
             """
         )
-        ids: dict[str, int] = {}
-        rows = []
-        all_names: dict[str, list[str]] = {}
-        for iri, lower in names:
-            all_names.setdefault(iri, []).append(lower)
-        for n, (iri, e) in enumerate(entities.items(), 1):
-            ids[iri] = n
-            types = sorted(e["types"], key=lambda t: (class_size.get(t, 1 << 62), t))  # type: ignore[call-overload]
-            typ = types[0][len(PSK) :] if types and types[0].startswith(PSK) else ""
-            label = str(e["label"]) or next((nm for (i, _l), nm in names.items() if i == iri), iri)
-            rows.append((n, iri, label, typ, str(e["context"]), int(importance.get(iri, 0)), "\n".join(all_names.get(iri, []))))
-        db.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        db.executemany("INSERT INTO names (name, entity) VALUES (?, ?)", ((name, ids[iri]) for (iri, _l), name in names.items()))
+        db.executemany("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", entity_rows)
+        db.executemany("INSERT INTO names (name, entity) VALUES (?, ?)", name_rows)
         db.execute("INSERT INTO names (names) VALUES ('optimize')")
         db.commit()
     finally:
         db.close()
-    os.replace(tier_tmp, tier_target)
+    os.replace(duck_tmp, duck_target)
     os.replace(tmp, target)
+
+
+# The index in SQL, from the CSV rows (table csv) and the incident table (schema t):
+#   tier      the loaded incidents the incident table stands for exactly: every name row of theirs is the table's
+#             label, typed psk:Incident (or untyped) and placed nowhere (any other incident stays with the entities)
+#   entities  everything else with a name: its shortest label, most specific psk: class (the smallest), the longest
+#             list of places it lies in, its number of incidents and all its names lowercased; IDs in IRI order
+#   names     one row per entity and lowercased name, shown as spelled (a label's spelling first)
+_BUILD_SQL = r"""
+CREATE TEMP TABLE tier AS SELECT i.id, i.incident AS iri, i.label, i.date, i.fatalities FROM t.incidents i
+    WHERE i.event_id IS NOT NULL AND i.label IS NOT NULL AND EXISTS (SELECT 1 FROM csv n WHERE n.s = i.incident)
+      AND NOT EXISTS (SELECT 1 FROM csv n WHERE n.s = i.incident AND (n.kind <> 'label' OR trim(n.name) <> i.label
+          OR coalesce(n.type, '') NOT IN ('', $incident)
+          OR coalesce(n.up1, '') <> '' OR coalesce(n.up2, '') <> '' OR coalesce(n.up3, '') <> ''));
+CREATE TEMP TABLE tier_out AS
+    SELECT row_number() OVER (ORDER BY fatalities DESC NULLS LAST, date DESC NULLS LAST, iri)::INTEGER AS rank,
+           iri, label, lower(label) AS lower, ' ' || regexp_replace(lower(label), '[-/\s]+', ' ', 'g') AS words
+    FROM tier;
+CREATE TEMP TABLE rows AS
+    SELECT s AS iri, trim(name) AS name, lower(trim(name)) AS lower, kind, nullif(type, '') AS type,
+           concat_ws(', ', nullif(up1, ''), CASE WHEN up2 <> coalesce(up1, '') THEN nullif(up2, '') END,
+                     CASE WHEN up3 NOT IN (coalesce(up1, ''), coalesce(up2, '')) THEN nullif(up3, '') END) AS context
+    FROM csv WHERE trim(coalesce(name, '')) <> '' AND s NOT IN (SELECT iri FROM tier);
+CREATE TEMP TABLE ids AS SELECT row_number() OVER (ORDER BY iri)::INTEGER AS id, iri FROM (SELECT DISTINCT iri FROM rows);
+CREATE TEMP TABLE names AS
+    SELECT ids.id, r.lower, r.name
+    FROM (SELECT iri, lower, first(name ORDER BY (kind = 'label') DESC, name) AS name FROM rows GROUP BY iri, lower) r
+    JOIN ids USING (iri);
+CREATE TEMP TABLE typed AS
+    SELECT r.iri, first(r.type ORDER BY coalesce(c.n, 4611686018427387904), r.type) AS type
+    FROM rows r LEFT JOIN t.classes c ON c.class = r.type WHERE r.type IS NOT NULL GROUP BY r.iri;
+CREATE TEMP TABLE entities AS
+    SELECT ids.id, ids.iri,
+           coalesce(first(r.name ORDER BY length(r.name), r.name) FILTER (r.kind = 'label'), first(r.name ORDER BY r.name)) AS label,
+           coalesce(CASE WHEN starts_with(any_value(ty.type), $psk) THEN substr(any_value(ty.type), length($psk) + 1) END, '') AS type,
+           coalesce(first(r.context ORDER BY length(r.context) DESC, r.context), '') AS context,
+           coalesce(any_value(imp.n), 0)::INTEGER AS incidents,
+           any_value(nm.all_names) AS names
+    FROM ids JOIN rows r USING (iri) LEFT JOIN typed ty USING (iri)
+    LEFT JOIN (SELECT entity, count(DISTINCT id) AS n FROM t.links WHERE role <> 'eventType' GROUP BY entity) imp
+        ON imp.entity = ids.iri
+    LEFT JOIN (SELECT id, string_agg(lower, chr(10) ORDER BY lower) AS all_names FROM names GROUP BY id) nm ON nm.id = ids.id
+    GROUP BY ids.id, ids.iri;
+"""
 
 
 def trigrams(text: str) -> set[str]:
@@ -199,11 +204,9 @@ class SearchIndex:
         q = " ".join(text.split()).lower()[:MAX_QUERY]
         if len(q) < 2:
             return SearchResults(q, (), 0, page, size, ())
-        types, entity_hits = self._entities(q, type_filter)
-        incidents = 0
-        if not type_filter or type_filter == INCIDENT:
-            incidents = int(self._tier().rows("SELECT count(*) FROM incidents WHERE contains(lower, ?)", [q])[0][0])
-            types[INCIDENT] += incidents
+        types, tier, entity_hits = self._entities(q, type_filter)
+        incidents = tier if not type_filter or type_filter == INCIDENT else 0
+        types[INCIDENT] += tier
         total = types.get(type_filter, 0) if type_filter else sum(types.values())
         in_fts = total - incidents  # the FTS tier's matches come first, then the incident tier's
         offset = (page - 1) * size
@@ -219,34 +222,36 @@ class SearchIndex:
         facet = tuple(sorted(((t, n) for t, n in types.items() if n), key=lambda kv: (-kv[1], kv[0])))
         return SearchResults(q, tuple(page_hits), total, page, size, facet, type_filter)
 
-    def _entities(self, q: str, type_filter: str) -> tuple[Counter[str], Callable[[int, int], list[SearchHit]]]:
-        """The FTS tier: matches per type, and a function giving the ranked hits from an offset."""
-        db = self._db()
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params: dict[str, object] = {"q": q, "prefix": escaped + "%", "type": type_filter}
-        if len(q) >= 3:  # the trigram index answers substring queries
-            src = "(SELECT entity, name, bm25(names) AS bm FROM names WHERE names MATCH :m LIMIT -1)"  # not flattened
-            params["m"] = _fts_string(q)
-        else:
-            src = "(SELECT entity, name, 0.0 AS bm FROM names WHERE name LIKE :m ESCAPE '\\' LIMIT -1)"
-            params["m"] = "%" + escaped + "%"
-        typed = " AND e.type = :type" if type_filter else ""
-        # substring matches: exact total and type facets in SQL, and the best WINDOW of them to rank here
-        types = Counter(
-            dict(db.execute(f"SELECT e.type, count(DISTINCT e.id) FROM {src} n JOIN entities e ON e.id = n.entity GROUP BY e.type", params))
-        )  # fmt: skip
-        ordered = (
-            "SELECT e.id, e.iri, e.label, e.type, e.context, e.incidents, n.name, min(n.bm),"
-            " max((lower(n.name) = :q) * 2 + (lower(n.name) LIKE :prefix ESCAPE '\\') - length(n.name) / 1000.0) AS quality"
-            f" FROM {src} n JOIN entities e ON e.id = n.entity WHERE 1 = 1{typed} GROUP BY e.id"
-            " ORDER BY quality >= 2 DESC, quality >= 1 DESC, e.incidents DESC, quality DESC, e.id LIMIT :limit OFFSET :offset"
+    def _entities(self, q: str, type_filter: str) -> tuple[Counter[str], int, Callable[[int, int], list[SearchHit]]]:
+        """Everything but the incident tier: matches per type, the incident tier's matches, and a function giving the
+        ranked hits from an offset."""
+        duck = self._tier()
+        # substring matches (a scan of the lowercased names, each with its entity's type and number of incidents):
+        # exact totals per type, with the incident tier's (one query), and the best WINDOW of them to rank here
+        counts = duck.rows(
+            "SELECT type, count(DISTINCT id) FROM names WHERE contains(lower, $q) GROUP BY type"
+            " UNION ALL SELECT NULL, count(*) FROM incidents WHERE contains(lower, $q)",
+            {"q": q},
         )
-        window = db.execute(ordered, {**params, "limit": WINDOW, "offset": 0}).fetchall()
+        types: Counter[str] = Counter({t: n for t, n in counts if t is not None})
+        tier = int(next(n for t, n in counts if t is None))
+        typed = " AND type = $type" if type_filter else ""
+        ordered = (
+            "SELECT e.id, e.iri, e.label, e.type, e.context, e.incidents, m.name, m.best FROM ("
+            " SELECT id, first(name ORDER BY quality DESC, name) AS name, max(quality) AS best, any_value(incidents) AS incidents"
+            " FROM (SELECT id, name, incidents, (lower = $q)::INTEGER * 2 + starts_with(lower, $q)::INTEGER"
+            f" - length(name) / 1000.0 AS quality FROM names WHERE contains(lower, $q){typed}) GROUP BY id"
+            " ORDER BY best >= 2 DESC, best >= 1 DESC, incidents DESC, best DESC, id LIMIT $limit OFFSET $offset"
+            ") m JOIN entities e ON e.id = m.id ORDER BY m.best >= 2 DESC, m.best >= 1 DESC, m.incidents DESC, m.best DESC, m.id"
+        )
+        params: dict[str, object] = {"q": q, **({"type": type_filter} if type_filter else {})}
+        window = duck.rows(ordered, {**params, "limit": WINDOW, "offset": 0})
         hits = [
-            SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, bm, incidents))
-            for _id, iri, label, typ, context, incidents, name, bm, _quality in window
+            SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, 0.0, incidents))
+            for _id, iri, label, typ, context, incidents, name, _quality in window
         ]
-        if len(q) >= 3:  # names sharing most of the query's trigrams: misspellings
+        if len(q) >= 3 and sum(types.values()) < WINDOW:  # few names contain the query: try misspellings too
+            db = self._db()
             seen = {row[0] for row in window}
             grams = trigrams(q)
             fuzzy: dict[int, tuple[str, float, float]] = {}
@@ -274,14 +279,14 @@ class SearchIndex:
             page_hits = hits[offset : offset + size]
             if len(page_hits) < size and len(window) == WINDOW:  # past the ranked window: the rest in SQL order
                 skip = max(0, offset - len(hits))
-                more = db.execute(ordered, {**params, "limit": size - len(page_hits), "offset": WINDOW + skip}).fetchall()
+                more = duck.rows(ordered, {**params, "limit": size - len(page_hits), "offset": WINDOW + skip})
                 page_hits += [
-                    SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, bm, incidents))
-                    for _id, iri, label, typ, context, incidents, name, bm, _quality in more
+                    SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, 0.0, incidents))
+                    for _id, iri, label, typ, context, incidents, name, _quality in more
                 ]
             return page_hits
 
-        return types, page
+        return types, tier, page
 
 
 def _better(q: str, name: str, other: str) -> bool:
