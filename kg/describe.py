@@ -592,10 +592,26 @@ class Reader:
             table_sample = from_table.get(p.value)
             if table_sample is not None and (table_sample[0] == int(n.value) or len(table_sample[1]) >= INCOMING_SAMPLE):
                 subjects = table_sample[1]
+            elif self.backend.kind == "embedded" and int(n.value) > INCOMING_SAMPLE:
+                subjects = self._first_subjects(entity, p)
             else:
                 sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
                 subjects = tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
             out.append(IncomingLinks(Ref(p.value, label_or_curie(p.value, p_label)), int(n.value), subjects))
+        return tuple(out)
+
+    def _first_subjects(self, entity: ox.NamedNode, p: ox.NamedNode) -> tuple[Ref, ...]:
+        """entity_incoming_sample.rq's rows for many subjects on the embedded store: Oxigraph's ORDER BY decodes every
+        IRI at each comparison (2 s for 27 000 subjects), so the distinct subjects are sorted here (0.15 s), and the
+        sample's labels read one by one."""
+        rows = cols(self._select("entity_incoming_subjects", max_rows=1 << 40, entity=entity, p=p), "s")
+        if not all(isinstance(s, ox.NamedNode) for (s,) in rows):  # blank nodes sort first, in no defined order
+            sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
+            return tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
+        out = []
+        for s in sorted({s.value for (s,) in rows})[:INCOMING_SAMPLE]:
+            labels = cols(self._select("entity_rdfs_labels", entity=ox.NamedNode(s)), "label")
+            out.append(Ref(s, min(label.value for (label,) in labels) if labels else label_or_curie(s, None)))
         return tuple(out)
 
     def _incident_links(self, iri: str) -> dict[str, tuple[int, tuple[Ref, ...]]]:

@@ -1,23 +1,23 @@
-"""Full-text search over every entity's labels and aliases, in two tiers built per dataset version.
+"""Search over every entity's labels and aliases: exact substring matches and misspellings, ranked, with exact
+totals, type facets and paging; derived per dataset version like the incident table (kg/tables.py), beside it in
+``<version>.tables/``:
 
-The index is derived like the incident table (kg/tables.py) and lives beside it in ``<version>.tables/``:
+- ``search.vN.duckdb`` (DuckDB): every name lowercased, with its entity's type and number of incidents, and the
+  incidents of loaded datasets (ACLED, UCDP) as their own tier, one row per incident with its label. A substring is
+  found by scanning them: DuckDB scans a hundred thousand names in about a millisecond, where FTS5 took 0.1-1 s to
+  count and rank a query that many names contain.
+- ``search.vN.sqlite`` (SQLite FTS5, trigram tokenizer): the names of everything but the incident tier, for
+  misspellings: names sharing most of the query's trigrams ("Jafar" finds "Jaffar", "Baluchistan" finds
+  "Balochistan"), tried when fewer than WINDOW names contain the query.
 
-- ``search.sqlite``: an SQLite FTS5 index (trigram tokenizer) of the names of every entity but the incidents of
-  loaded datasets (ACLED, UCDP) and their sides: places, actors, sources, claims, curated incidents. Built from one
-  SPARQL query (kg/queries/search_index.rq) plus each entity's number of incidents from the incident table.
-- ``search.duckdb``: the incidents of loaded datasets, one row per incident with its label, read from the incident
-  table (DuckDB scans a million labels for a substring in tens of milliseconds; an FTS index over them cost more to
-  build and to count than it saved). An incident the table cannot stand for (another name or another psk: type
-  besides psk:Incident) stays in the FTS tier instead, so every name is in exactly one tier.
+Built from one SPARQL query (kg/queries/search_index.rq) and the incident table, in DuckDB, into temporary files
+renamed into place (the SQLite file last: its presence means both are there). An incident the table cannot stand for
+(another name or another psk: type than psk:Incident) is searched with the entities instead, so every name is in one
+tier. Incidents' sides, statements, data records and geometries are not search hits (they are found through what
+they belong to).
 
-Both are written to temporary files renamed into place, the SQLite file last (its presence means both are there).
-
-Matching: a query of three characters or more matches names that contain it, and (in the FTS tier) names that share
-most of its trigrams, so a misspelling still finds the entity ("Jafar" finds "Jaffar", "Baluchistan" finds
-"Balochistan"). Ranking: the FTS tier first (exact name, then name prefix and word prefix boosts, the share of the
-query's trigrams found, the share of the name the query accounts for and FTS5's bm25, then importance: the entity's
-number of incidents), then the dataset incidents (exact, prefix, word prefix, then most fatalities, latest first).
-Totals are exact (every entity that matches, in both tiers), with type facets and paging.
+Ranking: entities first (exact name, then name prefix, then the entity's number of incidents; within the best WINDOW
+by the score below), then the incident tier (exact, prefix, word prefix, then most fatalities, latest first).
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ import duckdb
 from .namespaces import PSK
 from .tables import Table
 
-SEARCH_FILE = "search.sqlite"
-INCIDENTS_FILE = "search.duckdb"  # the incident tier
+# The files' names carry the index's format: a release that builds it otherwise bumps it, so that the tables of a
+# store (or of a remote version, cached across runs) written by an earlier release get a new index, not a misread one.
+INDEX_FORMAT = 2
+SEARCH_FILE = f"search.v{INDEX_FORMAT}.sqlite"
+INCIDENTS_FILE = f"search.v{INDEX_FORMAT}.duckdb"  # the incident tier, and every name for substring scans
 QUERY = "search_index"
 COLUMNS = ("s", "name", "kind", "type", "up1", "up2", "up3")
 FUZZY_CANDIDATES = 400  # names sharing some trigrams with the query, best bm25 first, checked for a fuzzy match
@@ -218,7 +221,7 @@ class SearchIndex:
                 " starts_with(lower, $q) DESC, contains(words, ' ' || $q) DESC, rank LIMIT $limit OFFSET $offset",
                 {"q": q, "limit": size - len(page_hits), "offset": skip},
             )
-            page_hits += [SearchHit(iri, label, INCIDENT, "", label, 0, _score(q, label, 1.0, 0.0, 0)) for iri, label in rows]
+            page_hits += [SearchHit(iri, label, INCIDENT, "", label, 0, _score(q, label, 1.0, 0)) for iri, label in rows]
         facet = tuple(sorted(((t, n) for t, n in types.items() if n), key=lambda kv: (-kv[1], kv[0])))
         return SearchResults(q, tuple(page_hits), total, page, size, facet, type_filter)
 
@@ -247,24 +250,24 @@ class SearchIndex:
         params: dict[str, object] = {"q": q, **({"type": type_filter} if type_filter else {})}
         window = duck.rows(ordered, {**params, "limit": WINDOW, "offset": 0})
         hits = [
-            SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, 0.0, incidents))
+            SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, incidents))
             for _id, iri, label, typ, context, incidents, name, _quality in window
         ]
         if len(q) >= 3 and sum(types.values()) < WINDOW:  # few names contain the query: try misspellings too
             db = self._db()
             seen = {row[0] for row in window}
             grams = trigrams(q)
-            fuzzy: dict[int, tuple[str, float, float]] = {}
-            for entity, name, bm in db.execute(
-                "SELECT entity, name, bm25(names) FROM names WHERE names MATCH ? ORDER BY bm25(names) LIMIT ?",
+            fuzzy: dict[int, tuple[str, float]] = {}
+            for entity, name in db.execute(
+                "SELECT entity, name FROM names WHERE names MATCH ? ORDER BY bm25(names), entity, name LIMIT ?",
                 [" OR ".join(_fts_string(g) for g in sorted(grams)), FUZZY_CANDIDATES],
             ):
                 share = len(grams & trigrams(name.lower())) / len(grams)
                 if entity in seen or q in name.lower() or share < FUZZY_SHARE:
                     continue  # a substring match is counted above
                 if entity not in fuzzy or share > fuzzy[entity][1]:
-                    fuzzy[entity] = (name, share, bm)
-            for entity, (name, share, bm) in fuzzy.items():
+                    fuzzy[entity] = (name, share)
+            for entity, (name, share) in fuzzy.items():
                 (iri, label, typ, context, incidents, all_names) = db.execute(
                     "SELECT iri, label, type, context, incidents, names FROM entities WHERE id = ?", [entity]
                 ).fetchone()
@@ -272,7 +275,7 @@ class SearchIndex:
                     continue  # another of its names contains the query: already counted
                 types[typ] += 1
                 if not type_filter or typ == type_filter:
-                    hits.append(SearchHit(iri, label, typ, context, name, incidents, _score(q, name, share, bm, incidents)))
+                    hits.append(SearchHit(iri, label, typ, context, name, incidents, _score(q, name, share, incidents)))
         hits.sort(key=lambda h: (-h.score, len(h.label), h.label, h.iri))
 
         def page(offset: int, size: int) -> list[SearchHit]:
@@ -281,7 +284,7 @@ class SearchIndex:
                 skip = max(0, offset - len(hits))
                 more = duck.rows(ordered, {**params, "limit": size - len(page_hits), "offset": WINDOW + skip})
                 page_hits += [
-                    SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, 0.0, incidents))
+                    SearchHit(iri, label, typ, context, name, incidents, _score(q, name, 1.0, incidents))
                     for _id, iri, label, typ, context, incidents, name, _quality in more
                 ]
             return page_hits
@@ -294,7 +297,9 @@ def _better(q: str, name: str, other: str) -> bool:
     return (a == q, a.startswith(q), -len(a)) > (b == q, b.startswith(q), -len(b))
 
 
-def _score(q: str, name: str, share: float, bm25: float, incidents: int) -> float:
+def _score(q: str, name: str, share: float, incidents: int) -> float:
+    """How well name matches q (share: of q's trigrams found in it), and the entity's importance. Not FTS5's bm25:
+    it depends on the whole index, so one index's scores would differ from another's over the same entities."""
     n = name.lower()
     grams = trigrams(n)
     covered = len(trigrams(q) & grams) / len(grams) if grams else 1.0  # how much of the name the query accounts for
@@ -305,6 +310,5 @@ def _score(q: str, name: str, share: float, bm25: float, incidents: int) -> floa
         score += 3.0
     elif any(w.startswith(q) for w in n.replace("-", " ").replace("/", " ").split()):
         score += 1.5
-    score += min(1.0, max(0.0, -bm25) / 10.0)  # FTS5's bm25 is negative, lower is better
     score += 0.5 * math.log10(1 + incidents)
     return score

@@ -105,11 +105,11 @@ def test_bad_search_parameters_are_400(client: FlaskClient, args: dict[str, str]
 
 def test_index_is_written_with_the_version(client: FlaskClient) -> None:
     backend = client.application.extensions["psk"]["backend"]
-    assert (Path(str(backend.store.version_dir())).with_name(backend.version() + ".tables") / "search.sqlite").exists()
+    assert (Path(str(backend.store.version_dir())).with_name(backend.version() + ".tables") / SEARCH_FILE).exists()
 
 
 def test_dataset_incidents_are_their_own_tier_after_the_entities(client: FlaskClient) -> None:
-    """Loaded incidents are matched in the incident tier (search.duckdb), each exactly once, after every other match;
+    """Loaded incidents are matched in the incident tier (INCIDENTS_FILE), each exactly once, after every other match;
     curated incidents stay in the full-text tier (misspellings find them); sides are not search hits."""
     store = client.application.extensions["psk"]["backend"]._store()
     loaded = {r[0].value for r in execute(store, "SELECT ?s WHERE { ?s a psk:Incident ; psk:eventId ?id }", max_rows=100).rows}
