@@ -456,11 +456,14 @@ class RemoteStore:
         _write_statistics(self.base, mem, export_rows(select))
         g = statistics_graph(self.base)
         staging = self._begin()
-        data = ox.serialize(
-            (ox.Triple(q.subject, q.predicate, q.object) for q in mem.quads_for_pattern(None, None, None, g)),
-            format=ox.RdfFormat.N_TRIPLES,
-        )
-        self._gsp("PUT", f"{staging}statistics", data or b"", "application/n-triples")
+        with tempfile.TemporaryDirectory(prefix="psk-statistics-") as tmp:
+            path = Path(tmp) / "statistics.nt"
+            ox.serialize(
+                (ox.Triple(q.subject, q.predicate, q.object) for q in mem.quads_for_pattern(None, None, None, g)),
+                str(path),
+                format=ox.RdfFormat.N_TRIPLES,
+            )
+            self._upload(f"{staging}statistics", path)  # in chunks: at 100 000 incidents one body stalled Virtuoso
         self.update(f"MOVE SILENT <{staging}statistics> TO <{self._target(g)}>")
         self._graphs = None
         self.refresh_void(
