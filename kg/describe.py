@@ -22,6 +22,7 @@ from .incidents import sparql as incident_sparql
 from .namespaces import PREFIXES, PSK, RDF, SCHEMA, Base
 from .search import SEARCH_FILE, SearchHit, SearchIndex, SearchResults
 from .sparql import Result
+from .tables import of_entity
 
 CLASS_SORT_LIMIT = 5_000  # class pages sort members by label up to this many instances (else: index order)
 INCOMING_SAMPLE = 25  # subjects shown per incoming property (entity_incoming_sample.rq has the same LIMIT)
@@ -619,14 +620,15 @@ class Reader:
         table = self.backend.table()
         out: dict[str, tuple[int, tuple[Ref, ...]]] = {}
         counts = table.rows(
-            "SELECT predicate, count(DISTINCT incident) FROM links WHERE entity = ? AND predicate IS NOT NULL GROUP BY predicate",
-            [iri],
+            f"SELECT predicate, count(DISTINCT incident) FROM links WHERE {of_entity('e')} AND predicate IS NOT NULL"
+            " GROUP BY predicate",
+            {"e": iri},
         )
         for predicate, n in counts:
             rows = table.rows(
                 "SELECT DISTINCT l.incident, i.label FROM links l JOIN incidents i USING (id)"
-                f" WHERE l.entity = ? AND l.predicate = ? ORDER BY l.incident LIMIT {INCOMING_SAMPLE}",
-                [iri, predicate],
+                f" WHERE {of_entity('e', 'l')} AND l.predicate = $p ORDER BY l.incident LIMIT {INCOMING_SAMPLE}",
+                {"e": iri, "p": predicate},
             )
             out[predicate] = (n, tuple(Ref(s, label or label_or_curie(s, None)) for s, label in rows))
         return out
@@ -842,7 +844,7 @@ class Reader:
         )
         rows = area or table.rows(
             "SELECT CAST(year AS VARCHAR), NULL, NULL, count(*), coalesce(sum(fatalities), 0)"
-            f" {base} AND i.id IN (SELECT id FROM links WHERE entity = $e AND kind = 'actor') GROUP BY ALL ORDER BY ALL",
+            f" {base} AND i.id IN (SELECT id FROM links WHERE {of_entity('e')} AND kind = 'actor') GROUP BY ALL ORDER BY ALL",
             {"e": iri},
         )
         if not rows:

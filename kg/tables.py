@@ -3,7 +3,7 @@
 The graph stays the source of truth. The table is derived from it by two SPARQL queries over the version it belongs
 to (kg/queries/incident_table.rq: the rows of each incident and record; incident_table_terms.rq: the entities, class
 hierarchy and class sizes), and is never edited: a build or a load writes a new store version, and that version
-gets its own table in ``<version>.tables/incidents.duckdb`` beside it (like the dumps in ``<version>.dumps``). It is
+gets its own table in ``<version>.tables/incidents.vN.duckdb`` beside it (like the dumps in ``<version>.dumps``). It is
 written after the version is published (or on first use), under a file lock, into a temporary file that is renamed
 into place: readers see a complete table or none.
 
@@ -46,7 +46,10 @@ import pyoxigraph as ox
 from . import queries
 from .namespaces import PREFIXES, PSK, RDF, RDFS, SCHEMA, SKOS
 
-TABLE_FILE = "incidents.duckdb"
+# The table file's name carries its format: a release that builds it otherwise bumps it, so that a store (or a remote
+# version's cache) written by an earlier release gets a new table instead of one of another shape.
+TABLE_FORMAT = 2
+TABLE_FILE = f"incidents.v{TABLE_FORMAT}.duckdb"
 EVENTS_FILE = "events.parquet"  # incident_table.rq's rows for this version: the base of the next load's table
 QUERY = "incident_table"
 TERMS_QUERY = "incident_table_terms"
@@ -160,13 +163,13 @@ CREATE TABLE incidents AS
 CREATE UNIQUE INDEX incidents_iri ON incidents (incident);
 CREATE TABLE classes AS SELECT s AS class, min(p) AS label, max(TRY_CAST(o AS BIGINT)) AS n FROM raw WHERE kind = 'n' GROUP BY s;
 CREATE TABLE links AS
-    SELECT i.id, x.incident, x.entity, x.role, x.predicate, coalesce(t.kind, 'other') AS kind FROM (
+    SELECT md5_number_lower(x.entity) AS ekey, i.id, x.incident, x.entity, x.role, x.predicate,
+           coalesce(t.kind, 'other') AS kind FROM (
         SELECT * FROM links0
         UNION ALL SELECT DISTINCT l.incident, a.ancestor, '{within}', NULL FROM links0 l JOIN ancestors a ON a.place = l.entity
         WHERE l.role = 'place') x
     JOIN incidents i ON i.incident = x.incident LEFT JOIN terms t ON t.iri = x.entity
-    ORDER BY x.entity, i.id;
-CREATE INDEX links_entity ON links (entity);
+    ORDER BY ekey, i.id;
 """.format(
     type=RDF + "type",
     label=RDFS + "label",
@@ -181,6 +184,14 @@ CREATE INDEX links_entity ON links (entity);
     within=WITHIN,
     literals=", ".join(f"'{RDFS + n if n == 'label' else PSK + n}'" for n in LITERALS),
 )
+
+
+def of_entity(param: str, alias: str = "") -> str:
+    """The condition picking one entity's rows of links (a named parameter holds its IRI): its key, then the IRI.
+    links is sorted by the key (an MD5 of the IRI), so DuckDB reads the one row group holding them instead of every
+    row group (string statistics keep 8 bytes, and every IRI starts with the same 8)."""
+    col = f"{alias}." if alias else ""
+    return f"{col}ekey = md5_number_lower(${param}) AND {col}entity = ${param}"
 
 
 class TableMismatch(Exception):
@@ -285,7 +296,19 @@ def ensure_table(directory: Path, export: Exporter) -> Path:
                 for csv_path in csv_paths:
                     csv_path.unlink(missing_ok=True)
         _ensure_search(directory, export)
+        _drop_stale(directory)
     return target
+
+
+def _drop_stale(directory: Path) -> None:
+    """Remove what an earlier release derived here in another format (older file names): never read again."""
+    from .search import INCIDENTS_FILE, SEARCH_FILE
+
+    current = {TABLE_FILE, SEARCH_FILE, INCIDENTS_FILE, EVENTS_FILE}
+    for pattern in ("incidents*.duckdb", "search*.sqlite", "search*.duckdb"):
+        for path in directory.glob(pattern):
+            if path.name not in current:
+                path.unlink(missing_ok=True)
 
 
 def _search_file() -> str:
@@ -357,6 +380,7 @@ def derive_for_load(version_dir: Path, previous_dir: Path | None, events: Iterab
                     delta.unlink(missing_ok=True)
                     terms.unlink(missing_ok=True)
             _ensure_search(directory, export)
+            _drop_stale(directory)
     finally:
         del store
     return target

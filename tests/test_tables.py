@@ -12,6 +12,7 @@ from kg.build import build
 from kg.config import Settings
 from kg.loaders import load_files
 from kg.namespaces import PREFIXES, Base
+from kg.search import INCIDENTS_FILE, SEARCH_FILE
 from kg.store import LocalStore
 from kg.tables import TABLE_FILE, Table, ensure_for_version, tables_dir
 
@@ -101,3 +102,23 @@ def test_old_version_tables_are_pruned_with_their_versions(store_path: Path) -> 
     assert all(
         not d.name.endswith(".tables") or (d.parent / d.name[: -len(".tables")]).exists() for d in local.versions.iterdir()
     )
+
+
+def test_tables_of_an_earlier_format_are_rebuilt_and_removed(store_path: Path) -> None:
+    """A store written by an earlier release (derived files under older names) gets current ones, the old removed."""
+    local = LocalStore(store_path)
+    build(local, Base(), validate=False)
+    directory = tables_dir(local.version_dir())
+    for path in list(directory.iterdir()):
+        if path.suffix in (".duckdb", ".sqlite"):
+            path.unlink()
+    stale = [directory / name for name in ("incidents.duckdb", "search.sqlite", "search.duckdb", "search.v1.sqlite")]
+    for path in stale:
+        path.write_bytes(b"an earlier release's file")
+    table = Table(ensure_for_version(local.version_dir()))
+    try:
+        assert table.rows("SELECT count(*) FROM incidents")[0][0] > 0
+    finally:
+        table.close()
+    assert not [p for p in stale if p.exists()]
+    assert (directory / SEARCH_FILE).exists() and (directory / INCIDENTS_FILE).exists()
