@@ -169,7 +169,7 @@ class _Child:
 
 
 class QueryPool:
-    """A fixed number of query worker processes; thread-safe.
+    """Up to `size` query worker processes, started as queries need them (one at once); thread-safe.
 
     Workers are started by one long-lived thread (the kernel's parent-death signal fires when the thread
     that forked the child ends, not only the process), and die with this process.
@@ -188,10 +188,17 @@ class QueryPool:
         self.killed = 0  # workers killed at the time limit
         self.replaced = 0  # workers found dead and replaced
         self._closed = False
+        self.started = 0  # workers started or being started (a replacement takes the place of the one it replaces)
+        self._grow_lock = threading.Lock()
         self._spawner = threading.Thread(target=self._spawn_loop, name="query-worker-spawner", daemon=True)
         self._spawner.start()
-        for _ in range(size):
-            self._spawn.put(True)
+        self._grow()  # one now; the others when queries find every started worker busy (each is a process: memory)
+
+    def _grow(self) -> None:
+        with self._grow_lock:
+            if self.started < self.size:
+                self.started += 1
+                self._spawn.put(True)
 
     def _spawn_loop(self) -> None:
         while self._spawn.get() and not self._closed:
@@ -212,9 +219,13 @@ class QueryPool:
         """An idle, live worker; dead ones are replaced, never handed a query."""
         while True:
             try:
-                child = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                child = self._idle.get_nowait()
             except queue.Empty:
-                raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
+                self._grow()  # every started worker is busy: start another, up to size
+                try:
+                    child = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
             if child.healthy():
                 return child
             self.replaced += 1
