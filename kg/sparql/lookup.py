@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -63,13 +64,18 @@ class Lookup:
 # The recognizer is deliberately narrow: whatever it accepts has that shape, and anything it does not
 # accept (relative IRIs, escapes, doubles, undeclared prefixes, any other query) takes the general path.
 
-_BODY = re.compile(
-    rf"""(?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
+_BODY_PATTERN = rf"""(?:SELECT{_WS}(?P<proj>\*|(?:{_VAR}{_WS})+)|(?P<ask>ASK)){_WS}(?:WHERE{_WS})?
     \{{{_WS}(?P<s>{_VAR}|{_CONST}){_WS}(?P<p>{_VAR}|{_CONST}|a{_END}){_WS}(?P<o>{_VAR}|{_CONST}|{_LITERAL}){_WS}(?P<dot>\.)?{_WS}\}}
     {_WS}(?:LIMIT{_WS}(?P<limit>[0-9]+){_END}{_WS}(?:OFFSET{_WS}(?P<offset>[0-9]+){_END}{_WS})?
-         |OFFSET{_WS}(?P<offset2>[0-9]+){_END}{_WS}(?:LIMIT{_WS}(?P<limit2>[0-9]+){_END}{_WS})?)?""",
-    re.IGNORECASE | re.VERBOSE,
-)
+         |OFFSET{_WS}(?P<offset2>[0-9]+){_END}{_WS}(?:LIMIT{_WS}(?P<limit2>[0-9]+){_END}{_WS})?)?"""
+
+
+@functools.lru_cache(maxsize=1)
+def _body() -> re.Pattern[str]:
+    """The recognizer, compiled at first use (its Unicode classes take tens of milliseconds: not at every start-up)."""
+    return re.compile(_BODY_PATTERN, re.IGNORECASE | re.VERBOSE)
+
+
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
 _LITERAL_PARTS = re.compile(r"(?:\"([^\"]*)\"|'([^']*)')(?:@(.+)|\^\^(.+))?", re.DOTALL)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -126,7 +132,7 @@ def bounded_lookup(query: str, limits: Limits) -> QueryInfo | None:
     start, prefixes = _split_prologue(query)
     if prefixes is None:
         return None
-    m = _BODY.fullmatch(query, start)
+    m = _body().fullmatch(query, start)
     if m is None:
         return None
     s, p, o = m["s"], m["p"], m["o"]

@@ -42,34 +42,40 @@ class Limits:
 
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 _ESC = f"{ECHAR}|{UCHAR}"
-_TOKEN = re.compile(
-    "|".join(
-        [
-            f"(?P<ws>[{WS_CHARS}]+)",
-            f"(?P<comment>{COMMENT})",
-            "(?P<string>"
-            + "|".join(
-                [
-                    f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ESC}))*'''",
-                    f'"""(?:(?:"|"")?(?:[^"\\\\]|{_ESC}))*"""',
-                    f"'(?:[^'\\\\\\n\\r]|{_ESC})*'",
-                    f'"(?:[^"\\\\\\n\\r]|{_ESC})*"',
-                ]
-            )
-            + ")",
-            f"(?P<iri>{IRIREF})",
-            f"(?P<var>[?$]{VARNAME})",
-            f"(?P<blank>_:[{PN_CHARS_U}0-9](?:[{PN_CHARS}.]*[{PN_CHARS}])?)",
-            f"(?P<pname>(?:{PN_PREFIX})?:(?:{PN_LOCAL})?)",
-            "(?P<word>[A-Za-z][A-Za-z0-9_]*)",
-            "(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)",
-            "(?P<number>(?:[0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+|[0-9]*\\.[0-9]+|[0-9]+)",
-            "(?P<open>[{(\\[])",
-            "(?P<close>[})\\]])",
-            "(?P<op>\\^\\^|&&|\\|\\||!=|<=|>=|[.,;*/|^!?=<>+\\-])",
-        ]
-    )
+_TOKEN_PATTERN = "|".join(
+    [
+        f"(?P<ws>[{WS_CHARS}]+)",
+        f"(?P<comment>{COMMENT})",
+        "(?P<string>"
+        + "|".join(
+            [
+                f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ESC}))*'''",
+                f'"""(?:(?:"|"")?(?:[^"\\\\]|{_ESC}))*"""',
+                f"'(?:[^'\\\\\\n\\r]|{_ESC})*'",
+                f'"(?:[^"\\\\\\n\\r]|{_ESC})*"',
+            ]
+        )
+        + ")",
+        f"(?P<iri>{IRIREF})",
+        f"(?P<var>[?$]{VARNAME})",
+        f"(?P<blank>_:[{PN_CHARS_U}0-9](?:[{PN_CHARS}.]*[{PN_CHARS}])?)",
+        f"(?P<pname>(?:{PN_PREFIX})?:(?:{PN_LOCAL})?)",
+        "(?P<word>[A-Za-z][A-Za-z0-9_]*)",
+        "(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)",
+        "(?P<number>(?:[0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+|[0-9]*\\.[0-9]+|[0-9]+)",
+        "(?P<open>[{(\\[])",
+        "(?P<close>[})\\]])",
+        "(?P<op>\\^\\^|&&|\\|\\||!=|<=|>=|[.,;*/|^!?=<>+\\-])",
+    ]
 )
+
+
+@lru_cache(maxsize=1)
+def _token() -> re.Pattern[str]:
+    """The tokenizer, compiled at first use (its Unicode classes take tens of milliseconds: not at every start-up)."""
+    return re.compile(_TOKEN_PATTERN)
+
+
 _OPERAND_END = {"var", "string", "iri", "pname", "word", "langtag", "number", "blank", "close"}
 _AMBIGUOUS_HAZARD = re.compile(r"[#'()\[\]]|service", re.IGNORECASE)
 
@@ -96,7 +102,7 @@ def tokens(query: str) -> Iterator[Token]:
     stack: list[str] = []  # open brackets: "{" group, "data" a VALUES block, "(" expression or list, "row", "["
     previous: Token | None = None
     values_pending = False
-    match = _TOKEN.match
+    match = _token().match
     while pos < n:
         m = match(query, pos)
         if m is None:
