@@ -77,7 +77,7 @@ class SearchResults:
 
 
 def build_search(csv_path: Path, table_path: Path, target: Path) -> None:
-    """Build the index at target (search.sqlite) and beside it (search.duckdb) from search_index.rq's CSV and the
+    """Build the index at target (SEARCH_FILE) and beside it (INCIDENTS_FILE) from search_index.rq's CSV and the
     incident table, in DuckDB (temporary files, then renames: the DuckDB file first, the SQLite file last)."""
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
     duck_target = target.with_name(INCIDENTS_FILE)
