@@ -13,13 +13,15 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from kg.build import build
 from kg.config import Settings
+from kg.describe import cols, label_or_curie
 from kg.loaders import ACLED_COLUMNS, load_files
-from kg.namespaces import CANONICAL_BASE, PREFIXES, Base
+from kg.namespaces import CANONICAL_BASE, PREFIXES, PSK, Base
 from kg.store import LocalStore
 from kg.validate import validate
 from server import create_app
@@ -281,3 +283,21 @@ def test_incident_tables_are_cached_per_dataset_version(tmp_path: Path) -> None:
     after = client.get(url).get_json()["incidents"]
     assert len(after) == len(before) + 1 and any(it["iri"].endswith("/incident/acled-new0001") for it in after)
     app.extensions["psk"]["backend"].close()
+
+
+def test_many_incoming_subjects_are_the_same_sample_as_the_sparql_query(app: Flask) -> None:
+    """On the embedded store an incoming property with many subjects is sampled in Python (Oxigraph's ORDER BY is
+    slow over many IRIs); the sample is the one entity_incoming_sample.rq gives: the first 25 by IRI, with labels."""
+    reader = app.extensions["psk"]["reader"]
+    article = ox.NamedNode(Base().entity("source/the-unraveling-of-pakistan"))
+    checked = 0
+    for prop in (PSK + "source", "http://www.w3.org/ns/oa#hasSource"):
+        p = ox.NamedNode(prop)
+        want = tuple(
+            (s.value, label_or_curie(s.value, sl))
+            for s, sl in cols(reader._select("entity_incoming_sample", entity=article, p=p), "s", "sLabel")
+        )
+        got = tuple((r.iri, r.label) for r in reader._first_subjects(article, p))
+        assert len(want) == 25 and got == want
+        checked += 1
+    assert checked == 2
