@@ -57,6 +57,34 @@ def get(url: str) -> tuple[float, bytes]:
     return (time.perf_counter() - t) * 1000, body
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional memory of a process and all its descendants: each shared page counted once across them (RSS
+    counts the libraries every worker maps, once per worker)."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+        except OSError:
+            pass
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        if line.strip():
+            p, pp = (int(x) for x in line.split())
+            children.setdefault(pp, []).append(p)
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children.get(p, [])
+    return found
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process and all its descendants."""
     out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True, check=True).stdout
@@ -154,6 +182,8 @@ def bench_http(store_path: Path) -> dict[str, Any]:
             "ms": get(ours.url + "/sparql?" + urllib.parse.urlencode({"query": direct}))[0]
         }
         out["rss_after_mix_mib"] = rss_kib(ours.proc.pid) / 1024
+        out["pss_after_mix_mib"] = pss_kib(ours.proc.pid) / 1024
+        out["processes_after_mix"] = len(_tree(ours.proc.pid))
     finally:
         ours.stop()
     oxi = OxigraphServer.read_only(LocalStore(store_path).version_dir())
@@ -163,6 +193,7 @@ def bench_http(store_path: Path) -> dict[str, Any]:
                                                                "PREFIX rdfs: <" + PREFIXES["rdfs"] + ">\n"
                                                                "PREFIX xsd: <" + PREFIXES["xsd"] + ">\n" + q}))  # fmt: skip
         out["oxigraph_rss_after_mix_mib"] = rss_kib(oxi.proc.pid) / 1024
+        out["oxigraph_pss_after_mix_mib"] = pss_kib(oxi.proc.pid) / 1024
     finally:
         oxi.stop()
     return out
