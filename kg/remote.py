@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -164,6 +165,7 @@ class RemoteStore:
         self.update_url: str | None = None
         self.gsp_url: str | None = None
         self._graphs: tuple[str, list[str]] | None = None  # (dataset version, the app's named graphs)
+        self._graphs_checked = 0.0  # when the version was last compared (time.monotonic)
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> RemoteStore:
@@ -198,7 +200,11 @@ class RemoteStore:
         # Listing the graphs reads every quad (13 s on Virtuoso at 100 000 incidents), so the list is kept for the
         # dataset version it was read at (one cheap lookup of the dataset's modification time per call): the graphs
         # change with the app's writes, which change that time.
+        now = time.monotonic()
+        if self._graphs is not None and now - self._graphs_checked < 1.0:
+            return self._graphs[1]  # checked against the version within the last second: one lookup a second at most
         version = self.version()
+        self._graphs_checked = now
         if self._graphs is None or self._graphs[0] != version:
             res = self.execute(
                 "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), STR(?base))) }",
