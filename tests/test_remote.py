@@ -498,3 +498,18 @@ def test_large_uploads_go_in_chunks(remote: Remote, remote_app: str, tmp_path: P
     store.replace_subjects_and_load(subjects, empty)  # removes them again
     assert remote.count() == before
     assert remote.staging_graphs() == 0
+
+
+def test_a_build_with_a_named_graph_no_reader_could_find_is_refused() -> None:
+    """Readers over Virtuoso find the app's named graphs from its default graph (claims' psk:assertionGraph, and the
+    statistics graph): a build of any other named graph would be invisible to them, so it is refused before anything
+    is sent (no server is listening here)."""
+    from kg.errors import RemoteError
+    from kg.namespaces import Base
+
+    stray = ox.Quad(
+        ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p"), ox.Literal("o"),
+        ox.NamedNode(Base().graph("stray")),
+    )  # fmt: skip
+    with pytest.raises(RemoteError, match="neither a claim's psk:assertionGraph nor the statistics graph"):
+        RemoteStore(f"http://127.0.0.1:{free_port()}/sparql").replace_all([stray], Base())
