@@ -557,7 +557,14 @@ class Reader:
         for st, p, o, status, source, source_label, url in statements:
             for quote, start, end in evidence.get(st.value) or [(None, None, None)]:
                 # the order the single query had: ORDER BY STR(?p) ?start STR(?st) STR(?o) STR(?quote), unbound first
-                key = (p.value, start is not None, int(start.value) if start is not None else 0, st.value, o.value, _value(quote))
+                key = (
+                    p.value,
+                    start is not None,
+                    _number(start.value) if start is not None else (0, 0.0, ""),
+                    st.value,
+                    o.value,
+                    _value(quote),
+                )
                 keyed.append((key, (p, o, status, source, source_label, url, quote, start, end)))
         keyed.sort(key=lambda kv: kv[0])
         for _key, (p, o, status, source, source_label, url, quote, start, end) in keyed:
@@ -651,7 +658,7 @@ class Reader:
         )  # fmt: skip
         speakers: dict[str, set[str]] = defaultdict(set)
         stances: dict[str, set[str]] = defaultdict(set)
-        quotes: dict[str, set[tuple[int, str, str, str]]] = defaultdict(set)
+        quotes: dict[str, set[tuple[tuple[int, float, str], str, str, str]]] = defaultdict(set)
         abouts = self._subevents(entity)
         details = [
             row
@@ -664,7 +671,7 @@ class Reader:
             elif stance is not None:
                 stances[claim.value].add(stance.value)
             elif quote is not None:
-                quotes[claim.value].add((int(start.value), quote.value, start.value, end.value))
+                quotes[claim.value].add((_number(start.value), quote.value, start.value, end.value))
         found: dict[str, dict[str, Any]] = {}
         rows = [row for about in abouts for row in cols(self._select("entity_claims", about=about), *names)]
         for claim, label, status, status_label, type_label, graph, source, source_label, about, about_label, disputed in sorted(
@@ -688,7 +695,7 @@ class Reader:
                     "stance": min(stances.get(claim.value, ()), default=""),
                     "disputed": disputed is not None and disputed.value in ("true", "1"),  # Virtuoso: 1
                     "about": [],
-                    "order": (first is not None, first[0] if first else 0, claim.value),
+                    "order": (first is not None, first[0] if first else (0, 0.0, ""), claim.value),
                 }
             ref = Ref(about.value, label_or_curie(about.value, about_label))
             if ref not in item["about"]:
@@ -931,12 +938,21 @@ def _entity_weight(item: list[Entity | None]) -> int:
     return 1 + sum(len(g.values) for g in e.outgoing) + sum(len(g.subjects) for g in e.incoming) + len(e.claims)
 
 
+def _number(text: str) -> tuple[int, float, str]:
+    """A sort key for a literal ORDER BY compares as a number: numbers by value, then anything else by its text
+    (data that passed the shapes has numbers here; a stray one sorts last instead of failing the page)."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
+
+
 def _figure_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """SPARQL's ORDER BY ?kind ?date ?value ?minValue ?figure for a row of entity_figures.rq (unbound first)."""
     figure, _label, kind, value, min_value, _q, _r, date = row[:8]
 
     def term(t: Any, number: bool = False) -> tuple[bool, Any]:
-        return (False, 0) if t is None else (True, float(t.value) if number else t.value)
+        return (False, 0) if t is None else (True, _number(t.value) if number else t.value)
 
     return (term(kind), term(date), term(value, True), term(min_value, True), figure.value)
 

@@ -215,17 +215,26 @@ class QueryPool:
             pass
         self._spawn.put(True)
 
+    def _wait(self, deadline: float, timeout: float) -> _Child:
+        """Wait for an idle worker, starting another (up to size) on every pass: a worker started for this query
+        may be taken by another one first, and then this one asks again instead of waiting out its time."""
+        while True:
+            self._grow()  # every started worker is busy: start another, up to size
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran")
+            try:
+                return self._idle.get(timeout=min(left, 0.25))
+            except queue.Empty:
+                continue
+
     def _take(self, deadline: float, timeout: float) -> _Child:
         """An idle, live worker; dead ones are replaced, never handed a query."""
         while True:
             try:
                 child = self._idle.get_nowait()
             except queue.Empty:
-                self._grow()  # every started worker is busy: start another, up to size
-                try:
-                    child = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    raise ServiceBusy(f"busy: every query worker stayed busy for {timeout:g} s and the query never ran") from None
+                child = self._wait(deadline, timeout)
             if child.healthy():
                 return child
             self.replaced += 1

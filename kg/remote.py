@@ -378,7 +378,17 @@ class RemoteStore:
         """Named graphs as the server holds them (unrestricted): staging graphs, or the app's others."""
         cond = "STRSTARTS(STR(?g), ?prefix)" if staging else "!STRSTARTS(STR(?g), ?prefix)"
         if not staging and self.dialect.restricts_named_graphs():
-            return self.app_graphs_fresh()
+            # for writes (what to drop): every graph under the base IRI, as the server holds them, also those no claim
+            # names any more (an orphan is invisible to readers but would stay on the server); slow, but once a write
+            res = self.execute(
+                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), STR(?base))) }",
+                max_rows=1_000_000,
+                bindings={"base": ox.Literal(self.base.base)},
+                dataset=[],
+                complete=True,
+            )
+            default = self.dialect.default_graph
+            return sorted(r[0].value for r in res.rows if r[0] is not None and r[0].value != default)
         res = self.execute(
             f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({cond}) }}",
             max_rows=1_000_000,
