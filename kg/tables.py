@@ -48,8 +48,10 @@ from .namespaces import PREFIXES, PSK, RDF, RDFS, SCHEMA, SKOS
 
 # The table file's name carries its format: a release that builds it otherwise bumps it, so that a store (or a remote
 # version's cache) written by an earlier release gets a new table instead of one of another shape.
+# The DuckDB release is in it too: links are found by md5_number_lower of the entity, computed by the DuckDB that
+# built the table and by the one reading it, so a table is rebuilt rather than read by a DuckDB that might differ.
 TABLE_FORMAT = 2
-TABLE_FILE = f"incidents.v{TABLE_FORMAT}.duckdb"
+TABLE_FILE = f"incidents.v{TABLE_FORMAT}-duckdb{duckdb.__version__}.duckdb"
 EVENTS_FILE = "events.parquet"  # incident_table.rq's rows for this version: the base of the next load's table
 QUERY = "incident_table"
 TERMS_QUERY = "incident_table_terms"
