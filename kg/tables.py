@@ -3,7 +3,7 @@
 The graph stays the source of truth. The table is derived from it by two SPARQL queries over the version it belongs
 to (kg/queries/incident_table.rq: the rows of each incident and record; incident_table_terms.rq: the entities, class
 hierarchy and class sizes), and is never edited: a build or a load writes a new store version, and that version
-gets its own table in ``<version>.tables/incidents.vN.duckdb`` beside it (like the dumps in ``<version>.dumps``). It is
+gets its own table in ``<version>.tables/`` (TABLE_FILE) beside it (like the dumps in ``<version>.dumps``). It is
 written after the version is published (or on first use), under a file lock, into a temporary file that is renamed
 into place: readers see a complete table or none.
 
