@@ -527,6 +527,7 @@ class Reader:
         lat, lon = _first_literal(outgoing, SCHEMA + "latitude"), _first_literal(outgoing, SCHEMA + "longitude")
         if lat is not None and lon is not None:
             coords = (float(lat), float(lon))
+        abouts = self._subevents(entity)  # what its claims and figures may be about
         return Entity(
             iri=iri,
             label=labels[0] if labels else label_or_curie(iri, None),
@@ -536,10 +537,10 @@ class Reader:
             aliases=tuple(aliases),
             outgoing=outgoing,
             incoming=incoming,
-            claims=self._claims(entity),
+            claims=self._claims(abouts),
             assertions=self._assertions(entity) if PSK + "Claim" in types else (),
             coords=coords,
-            figures=self._figures(entity) if PSK + "Incident" in types else (),
+            figures=self._figures(abouts) if PSK + "Incident" in types else (),
             claim=self._claim_detail(entity) if PSK + "Claim" in types else None,
         )
 
@@ -600,22 +601,24 @@ class Reader:
             table_sample = from_table.get(p.value)
             if table_sample is not None and (table_sample[0] == int(n.value) or len(table_sample[1]) >= INCOMING_SAMPLE):
                 subjects = table_sample[1]
-            elif self.backend.kind == "embedded" and int(n.value) > INCOMING_SAMPLE:
-                subjects = self._first_subjects(entity, p)
             else:
-                sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
-                subjects = tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
+                many = self.backend.kind == "embedded" and int(n.value) > INCOMING_SAMPLE
+                first = self._first_subjects(entity, p) if many else None
+                if first is None:
+                    sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
+                    first = tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
+                subjects = first
             out.append(IncomingLinks(Ref(p.value, label_or_curie(p.value, p_label)), int(n.value), subjects))
         return tuple(out)
 
-    def _first_subjects(self, entity: ox.NamedNode, p: ox.NamedNode) -> tuple[Ref, ...]:
+    def _first_subjects(self, entity: ox.NamedNode, p: ox.NamedNode) -> tuple[Ref, ...] | None:
         """entity_incoming_sample.rq's rows for many subjects on the embedded store: Oxigraph's ORDER BY decodes every
         IRI at each comparison (2 s for 27 000 subjects), so the distinct subjects are sorted here (0.15 s), and the
-        sample's labels read one by one."""
+        sample's labels read one by one. None when a subject is a blank node (they sort first, in no defined order:
+        the query's own sample then)."""
         rows = cols(self._select("entity_incoming_subjects", entity=entity, p=p), "subjects", "blanks")
-        if not rows or rows[0][0] is None or int(rows[0][1].value):  # blank nodes sort first, in no defined order
-            sample = cols(self._select("entity_incoming_sample", entity=entity, p=p), "s", "sLabel")
-            return tuple(Ref(s.value, label_or_curie(s.value, sl)) for s, sl in sample)
+        if not rows or rows[0][0] is None or int(rows[0][1].value):
+            return None
         out = []
         for s in sorted(set(rows[0][0].value.split()))[:INCOMING_SAMPLE]:
             labels = cols(self._select("entity_rdfs_labels", entity=ox.NamedNode(s)), "label")
@@ -645,8 +648,9 @@ class Reader:
         rows = cols(self._select("entity_subevents", entity=entity), "about")
         return sorted((a for (a,) in rows if isinstance(a, ox.NamedNode)), key=lambda a: a.value)
 
-    def _claims(self, entity: ox.NamedNode) -> tuple[ClaimRef, ...]:
-        """Claims about the entity or (for an incident) any of its sub-events; one per claim, with what it is about.
+    def _claims(self, abouts: list[ox.NamedNode]) -> tuple[ClaimRef, ...]:
+        """Claims about an entity or (for an incident) any of its sub-events (abouts: _subevents); one per claim, with
+        what it is about.
 
         Two queries (the claims, then their speakers, stances and quotes), merged here into what one query with
         OPTIONALs gave: per claim its first quote by offset, its least graph, speaker and stance (by string); claims
@@ -659,7 +663,6 @@ class Reader:
         speakers: dict[str, set[str]] = defaultdict(set)
         stances: dict[str, set[str]] = defaultdict(set)
         quotes: dict[str, set[tuple[tuple[int, float, str], str, str, str]]] = defaultdict(set)
-        abouts = self._subevents(entity)
         details = [
             row
             for about in abouts
@@ -705,8 +708,9 @@ class Reader:
             ClaimRef(**{k: v for k, v in d.items() if k not in ("order", "about")}, about=tuple(d["about"])) for d in ordered
         )
 
-    def _figures(self, incident: ox.NamedNode) -> tuple[FigureRow, ...]:
-        """The figures sources report for the incident or its sub-events, side by side (never merged).
+    def _figures(self, abouts: list[ox.NamedNode]) -> tuple[FigureRow, ...]:
+        """The figures sources report for an incident or its sub-events (abouts: _subevents), side by side (never
+        merged).
 
         Ordered by kind, date, value, minimum and IRI (an unbound value first), as one query with ORDER BY gave.
         """
@@ -714,7 +718,6 @@ class Reader:
             "figure", "label", "kind", "value", "minValue", "qualifier", "reportedAs", "date", "aboutLabel",
             "report", "reportLabel", "publisher", "url",
         )  # fmt: skip
-        abouts = self._subevents(incident)
         people: dict[tuple[str, str], list[Ref]] = defaultdict(list)
         for about in abouts:
             for figure, role, who, who_label in cols(

@@ -326,7 +326,6 @@ _SUMMARY = {
         f" GROUP BY l.entity ORDER BY n DESC, l.entity LIMIT {FACET_SIZE}) x LEFT JOIN terms t ON t.iri = x.entity",
     ),
 }
-_FILTER_OF = {"type": "type", "role": "role", "actor": "actor", "place": "place"}  # facet -> the filter it leaves out
 
 
 def _summary(table: Table, entity: str, flt: IncidentFilter) -> dict[str, list[tuple[Any, ...]]]:
@@ -337,7 +336,7 @@ def _summary(table: Table, entity: str, flt: IncidentFilter) -> dict[str, list[t
     names: dict[str, str] = {}  # the filter left out ("" for none) -> its CTE
     parts = []
     for facet, (exclude, sql) in _SUMMARY.items():
-        effective = exclude if exclude and getattr(flt, _FILTER_OF[exclude]) else ""
+        effective = exclude if exclude and getattr(flt, exclude) else ""  # the filter a facet leaves out, if it is set
         if effective not in names:
             name = names[effective] = f"f{len(names)}"
             cte, p = _filtered(flt, effective, name, materialized=True)

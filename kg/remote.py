@@ -375,28 +375,25 @@ class RemoteStore:
                 method = "POST"
 
     def _graph_list(self, staging: bool) -> list[str]:
-        """Named graphs as the server holds them (unrestricted): staging graphs, or the app's others."""
-        cond = "STRSTARTS(STR(?g), ?prefix)" if staging else "!STRSTARTS(STR(?g), ?prefix)"
-        if not staging and self.dialect.restricts_named_graphs():
-            # for writes (what to drop): every graph under the base IRI, as the server holds them, also those no claim
-            # names any more (an orphan is invisible to readers but would stay on the server); slow, but once a write
-            res = self.execute(
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), STR(?base))) }",
-                max_rows=1_000_000,
-                bindings={"base": ox.Literal(self.base.base)},
-                dataset=[],
-                complete=True,
-            )
-            default = self.dialect.default_graph
-            return sorted(r[0].value for r in res.rows if r[0] is not None and r[0].value != default)
+        """Named graphs as the server holds them (unrestricted): staging graphs, or the app's others. On a server
+        that holds graphs of its own too (Virtuoso), the app's are every graph under the base IRI, also those no
+        claim names any more (an orphan is invisible to readers, app_graphs, but would stay on the server). This
+        lists every quad: for writes only."""
+        if staging:
+            cond, prefix = "STRSTARTS(STR(?g), ?prefix)", STAGING
+        elif self.dialect.restricts_named_graphs():
+            cond, prefix = "STRSTARTS(STR(?g), ?prefix)", self.base.base
+        else:
+            cond, prefix = "!STRSTARTS(STR(?g), ?prefix)", STAGING
         res = self.execute(
             f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({cond}) }}",
             max_rows=1_000_000,
-            bindings={"prefix": ox.Literal(STAGING)},
+            bindings={"prefix": ox.Literal(prefix)},
             dataset=[],
             complete=True,
         )
-        return sorted(r[0].value for r in res.rows if r[0] is not None)
+        default = self.dialect.default_graph
+        return sorted(r[0].value for r in res.rows if r[0] is not None and r[0].value != default)
 
     def app_graphs_fresh(self) -> list[str]:
         self._graphs = None

@@ -85,10 +85,10 @@ def build_search(csv_path: Path, table_path: Path, target: Path) -> None:
     duck_tmp.unlink(missing_ok=True)
     try:
         con.execute("ATTACH ? AS t (READ_ONLY)", [str(table_path)])
+        columns = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)  # search_index.rq's variables
         con.execute(
             "CREATE TEMP TABLE csv AS SELECT * FROM read_csv(?, header = true, quote = '\"', escape = '\"',"
-            " columns = {'s': 'VARCHAR', 'name': 'VARCHAR', 'kind': 'VARCHAR', 'type': 'VARCHAR',"
-            " 'up1': 'VARCHAR', 'up2': 'VARCHAR', 'up3': 'VARCHAR'})",
+            f" columns = {{{columns}}})",
             [str(csv_path)],
         )
         for statement in _BUILD_SQL.split(";\n"):
