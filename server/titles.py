@@ -33,15 +33,23 @@ def _term_text(term: ox.NamedNode | ox.Literal | ox.BlankNode, label: ox.Literal
     return curie(term.value) or term.value.rsplit("/", 1)[-1]
 
 
-def statement_text(iri: str) -> str | None:
-    """What a statement states ("subject — property — object"), or None if it is not one."""
-    rows = psk()["backend"].select(queries.text("statement_title"), {"node": ox.NamedNode(iri)}, max_rows=1).records()
+def _statement(iri: str) -> tuple[str, str] | None:
+    """What a statement states ("subject — property — object") and the quote of its evidence ("" if none), or None if
+    it is not one."""
+    rows = psk()["backend"].select(queries.text("statement_title"), {"st": ox.NamedNode(iri)}, max_rows=1).records()
     if not rows:
         return None
     r = rows[0]
-    return " — ".join(
+    text = " — ".join(
         _term_text(term, label) for term, label in ((r["s"], r["sLabel"]), (r["p"], r["pLabel"]), (r["o"], r["oLabel"]))
     )
+    return text, r["quote"].value if r["quote"] is not None else ""
+
+
+def statement_text(iri: str) -> str | None:
+    """What a statement states ("subject — property — object"), or None if it is not one."""
+    found = _statement(iri)
+    return found[0] if found else None
 
 
 KINDS = {
@@ -64,17 +72,17 @@ def page_title(entity: Entity) -> Title | None:
         return Title(shown(entity.iri, "", psk()["base"]))
     backend = psk()["backend"]
     node = {"node": ox.NamedNode(entity.iri)}
-    rows = backend.select(queries.text("statement_title"), node, max_rows=1).records()
+    rows = backend.select(queries.text("statement_of"), node, max_rows=1).records()
+    stated = _statement(rows[0]["st"].value) if rows else None
+    if stated is not None:
+        return Title(kind + stated[0], stated[1])
+    rows = backend.select(queries.text("claim_of"), node, max_rows=1).records()
     if rows:
-        r = rows[0]
-        stated = statement_text(r["st"].value) or ""
-        return Title(kind + stated, r["quote"].value if r["quote"] is not None else "")
-    rows = backend.select(queries.text("claim_title"), node, max_rows=1).records()
-    if rows:
-        r = rows[0]
-        return Title(
-            kind.replace("for: ", "for the claim: ") + r["label"].value, r["quote"].value if r["quote"] is not None else ""
-        )
+        claim = backend.select(queries.text("claim_title"), {"claim": rows[0]["claim"]}, max_rows=1).records()
+        if claim:
+            r = claim[0]
+            quote = r["quote"].value if r["quote"] is not None else ""
+            return Title(kind.replace("for: ", "for the claim: ") + r["label"].value, quote)
     return Title(shown(entity.iri, "", psk()["base"]))
 
 
