@@ -19,7 +19,7 @@ from kg.errors import ServiceBusy
 from kg.executor import Job, QueryPool
 from kg.store import LocalStore
 
-from .helpers import Server
+from .helpers import Server, wait_http
 
 GROUPED = "SELECT ?type (COUNT(?i) AS ?n) WHERE { ?i a psk:Incident ; psk:eventType ?type } GROUP BY ?type ORDER BY ?type"
 LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/pakistan-security-kg/id/incident/acled-syn0001> ?p ?o }"
@@ -111,12 +111,6 @@ def test_query_workers_are_started_as_queries_need_them(seed_store: Path) -> Non
         pool.close()
 
 
-def _answers(url: str) -> bool:
-    with contextlib.suppress(requests.RequestException):
-        return requests.get(url, timeout=5).status_code == 200
-    return False
-
-
 def test_query_processes_die_with_their_web_worker(full_store: Path) -> None:
     srv = Server({"PSK_STORE": str(full_store), "PSK_POOL_SIZE": "2"}, "--workers", "1", "--timeout", "120")
     try:
@@ -137,7 +131,8 @@ def test_query_processes_die_with_their_web_worker(full_store: Path) -> None:
         wait_for(lambda: all(stat(p) is None for p in queries), "the query processes to die with their web worker")
         # Granian respawns the web worker, which answers again (and stopping the server before it has started hangs
         # Granian's shutdown until the test helper's kill, 15 s later)
-        wait_for(lambda: _answers(srv.url + "/sparql?query=ASK%7B%7D"), "the respawned web worker to answer")
+        wait_http(srv.url + "/healthz", srv.proc)
+        assert requests.get(srv.url + "/sparql", params={"query": "ASK {}"}, timeout=60).status_code == 200
     finally:
         srv.stop()
 
